@@ -1,0 +1,23 @@
+/** Who is asking: the identity the gateway verified and passes to every subgraph. */
+export const ROLES = ['viewer', 'analyst', 'marketer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Identity {
+  /** The JWT subject, or `system:<service>` for service-to-service calls. */
+  sub: string;
+  roles: Role[];
+}
+
+export const ANONYMOUS: Identity = { sub: 'anonymous', roles: [] };
+
+/** Each role includes the ones below it: viewer < analyst < marketer < admin. */
+const RANK: Record<Role, number> = { viewer: 1, analyst: 2, marketer: 3, admin: 4 };
+
+export function hasRole(identity: Identity, required: Role): boolean {
+  return identity.roles.some((role) => RANK[role] >= RANK[required]);
+}
+
+export function parseRoles(value: unknown): Role[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((r): r is Role => (ROLES as readonly string[]).includes(r as string));
+}

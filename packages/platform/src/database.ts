@@ -1,0 +1,87 @@
+/**
+ * Database access for a service: one MikroORM instance bound to the service's own PostgreSQL schema,
+ * with its committed migrations applied at start-up under an advisory lock (so replicas starting
+ * together migrate once).
+ */
+import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import type { Migration } from '@mikro-orm/migrations';
+import pg from 'pg';
+
+export type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => Migration;
+
+export interface DatabaseOptions {
+  url: string;
+  /** The service's own schema; every table of the service lives there. */
+  schema: string;
+  entities: Options['entities'];
+  migrations: MigrationClass[];
+  poolMax?: number;
+  onQuery?: (sql: string) => void;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> {
+  return MikroORM.init(
+    defineConfig({
+      clientUrl: options.url,
+      schema: options.schema,
+      entities: options.entities,
+      metadataProvider: ReflectMetadataProvider,
+      extensions: [Migrator],
+      migrations: {
+        migrationsList: options.migrations.map((cls) => ({ name: cls.name, class: cls })),
+        tableName: 'mikro_orm_migrations',
+        schema: options.schema,
+        snapshot: false,
+        silent: true,
+      },
+      pool: { min: 0, max: options.poolMax ?? 10 },
+      forceUtcTimezone: true,
+      allowGlobalContext: false,
+      discovery: { warnWhenNoEntities: false },
+      onQuery: (sql) => {
+        options.onQuery?.(sql);
+        return sql;
+      },
+    }),
+  );
+}
+
+/** Creates the schema and applies pending migrations, one replica at a time. */
+export async function migrate(orm: MikroORM, url: string, schema: string): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock(hashtext($1))', [`migrate:${schema}`]);
+    await lock.query(`create schema if not exists ${quoteIdent(schema)}`);
+    const applied = await orm.migrator.up();
+    return applied.map((m) => m.name);
+  } finally {
+    await lock.query('select pg_advisory_unlock(hashtext($1))', [`migrate:${schema}`]).catch(() => {});
+    await lock.end();
+  }
+}
+
+export function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`Unsafe SQL identifier: ${name}`);
+  return `"${name}"`;
+}
+
+/** Waits until PostgreSQL accepts connections (services may start before the database). */
+export async function waitForDatabase(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+}

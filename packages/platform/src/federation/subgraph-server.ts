@@ -1,0 +1,142 @@
+/**
+ * Starts one subgraph: database and migrations, the federated schema behind Apollo Server, the
+ * gateway proof-of-origin check, and a per-request context `{ em, loaders, viewer }`.
+ */
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import express from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { GatewayProof, PROOF_HEADER } from '../auth/gateway-proof.js';
+import type { Identity } from '../auth/identity.js';
+import { migrate, openDatabase, type DatabaseOptions } from '../database.js';
+import { formatError } from '../errors.js';
+import { createServiceApp, listen, type ReadinessCheck } from '../http/service-app.js';
+import { createLogger, type Logger } from '../logger.js';
+import { ServiceMetrics } from '../metrics.js';
+
+export interface SubgraphContext<Loaders> {
+  em: EntityManager;
+  loaders: Loaders;
+  viewer: Identity;
+}
+
+export interface SubgraphDefinition<Loaders> {
+  name: string;
+  database: Omit<DatabaseOptions, 'url' | 'onQuery'>;
+  buildSchema: () => Promise<GraphQLSchema>;
+  createLoaders: (em: EntityManager) => Loaders;
+  /** Background work owned by the service (consumers, relays); started after migrations. */
+  startWorkers?: (deps: SubgraphDeps) => Promise<() => Promise<void>>;
+  readiness?: Record<string, ReadinessCheck>;
+}
+
+export interface SubgraphDeps {
+  orm: MikroORM;
+  logger: Logger;
+  metrics: ServiceMetrics;
+}
+
+export interface SubgraphRuntimeConfig {
+  PORT: number;
+  HOST: string;
+  DATABASE_URL: string;
+  GATEWAY_PROOF_SECRET: string;
+  LOG_LEVEL: string;
+}
+
+export interface RunningSubgraph extends SubgraphDeps {
+  name: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startSubgraph<Loaders>(
+  definition: SubgraphDefinition<Loaders>,
+  config: SubgraphRuntimeConfig,
+): Promise<RunningSubgraph> {
+  const logger = createLogger(definition.name, config.LOG_LEVEL);
+  const metrics = new ServiceMetrics(definition.name);
+  const orm = await openDatabase({
+    ...definition.database,
+    url: config.DATABASE_URL,
+    onQuery: () => metrics.dbQueries.inc(),
+  });
+  try {
+    const applied = await migrate(orm, config.DATABASE_URL, definition.database.schema);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    const schema = await definition.buildSchema();
+    const stopWorkers = (await definition.startWorkers?.({ orm, logger, metrics })) ?? (async () => {});
+    const proof = new GatewayProof(config.GATEWAY_PROOF_SECRET);
+
+    const app = createServiceApp({
+      metrics,
+      logger,
+      readiness: { database: () => orm.em.getConnection().execute('select 1').then(() => {}), ...definition.readiness },
+    });
+    const listening = await listen(app, config.PORT, config.HOST);
+    const apollo = new ApolloServer<SubgraphContext<Loaders>>({
+      schema,
+      introspection: true,
+      csrfPrevention: true,
+      includeStacktraceInErrorResponses: false,
+      formatError: (formatted, error) =>
+        formatError(formatted, error, (err) => logger.error({ err }, 'unhandled error in resolver')),
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer: listening.server }),
+        ApolloServerPluginLandingPageDisabled(),
+        ApolloServerPluginInlineTraceDisabled(),
+      ],
+    });
+    await apollo.start();
+    app.use(
+      '/graphql',
+      async (req, res, next) => {
+        metrics.graphqlRequests.inc();
+        const viewer = await proof.verify(req.header(PROOF_HEADER));
+        if (!viewer) {
+          res.status(401).json({
+            errors: [
+              {
+                message: 'This service answers only the gateway: missing or invalid proof of origin',
+                extensions: { code: 'UNAUTHENTICATED' },
+              },
+            ],
+          });
+          return;
+        }
+        res.locals.viewer = viewer;
+        next();
+      },
+      express.json({ limit: '2mb' }),
+      expressMiddleware(apollo, {
+        context: async ({ res }) => {
+          const em = orm.em.fork() as EntityManager;
+          return { em, loaders: definition.createLoaders(em), viewer: res.locals.viewer as Identity };
+        },
+      }),
+    );
+    logger.info({ url: `${listening.url}/graphql` }, 'subgraph ready');
+    return {
+      name: definition.name,
+      url: `${listening.url}/graphql`,
+      orm,
+      logger,
+      metrics,
+      close: async () => {
+        await apollo.stop();
+        await stopWorkers();
+        await listening.close();
+        await orm.close();
+      },
+    };
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
+}

@@ -1,0 +1,39 @@
+/** Prometheus metrics: one registry per service, so several services can share a process in tests. */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly dbQueries: Counter<'service'>;
+  readonly graphqlRequests: Counter<'service'>;
+  readonly httpDuration: Histogram<'service' | 'route' | 'method' | 'status'>;
+
+  constructor(readonly service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+    this.dbQueries = new Counter({
+      name: 'marketing_db_queries_total',
+      help: 'SQL statements sent to PostgreSQL',
+      labelNames: ['service'],
+      registers: [this.registry],
+    });
+    this.graphqlRequests = new Counter({
+      name: 'marketing_graphql_requests_total',
+      help: 'GraphQL HTTP requests received',
+      labelNames: ['service'],
+      registers: [this.registry],
+    });
+    this.httpDuration = new Histogram({
+      name: 'marketing_http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['service', 'route', 'method', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+  }
+
+  /** Current value of a counter (used by tests and benchmarks that read the service's own figures). */
+  async counterValue(counter: Counter<'service'>): Promise<number> {
+    const { values } = await counter.get();
+    return values.reduce((sum, v) => sum + v.value, 0);
+  }
+}

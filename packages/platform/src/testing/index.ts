@@ -1,0 +1,2 @@
+/** Test helpers: real databases, real servers on port 0. Never imported by production code. */
+export * from './test-database.js';

@@ -1,0 +1,3 @@
+/** Public surface of the reference e-commerce package (for the dev launcher and tests). */
+export { ecommerceSubgraph, startEcommerce } from './service.js';
+export { ecommerceEnv, loadEcommerceConfig } from './config.js';

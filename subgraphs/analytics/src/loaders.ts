@@ -1,0 +1,30 @@
+/** Request-scoped DataLoaders of the analytics subgraph. */
+import { byKeyLoader, groupLoader } from '@marketing/platform';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
+import { journeyLoader } from './journey/journey.loader.js';
+import { CampaignStatsRow, StatsBucketRow, VariantStatsRow } from './stats/stats.entity.js';
+import type { StatsBucket, VariantStats } from './stats/stats.types.js';
+
+export function createLoaders(em: EntityManager) {
+  const variantRows = groupLoader(em, VariantStatsRow, 'campaignId', { orderBy: { variantId: 'asc' } });
+  return {
+    campaignStats: byKeyLoader(em, CampaignStatsRow, 'campaignId'),
+    variantStats: new DataLoader<string, VariantStats[]>((ids) => variantRows.loadMany(ids) as Promise<VariantStats[][]>),
+    /** Keyed by `${campaignId}|${size}`. */
+    timeline: new DataLoader<string, StatsBucket[]>(async (keys) => {
+      const pairs = keys.map((k) => k.split('|') as [string, string]);
+      const rows = await em.find(
+        StatsBucketRow,
+        { $or: pairs.map(([campaignId, size]) => ({ campaignId, size })) },
+        { orderBy: { start: 'asc' } },
+      );
+      return pairs.map(([campaignId, size]) =>
+        rows.filter((r) => r.campaignId === campaignId && r.size === size),
+      );
+    }),
+    journey: journeyLoader(em),
+  };
+}
+
+export type AnalyticsLoaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,3 @@
+/** Public surface of the segments package (for the dev launcher and tests). */
+export { segmentsSubgraph, startSegments } from './service.js';
+export { segmentsEnv, loadSegmentsConfig } from './config.js';

@@ -1,0 +1,18 @@
+/** The segments subgraph's federated schema. */
+import { buildFederatedSchema } from '@marketing/platform';
+import type { SegmentsContext } from './context.js';
+import { CustomerResolver } from './profile/customer.resolver.js';
+import { SegmentResolver } from './segment/segment.resolver.js';
+
+export function buildSegmentsSchema() {
+  return buildFederatedSchema({
+    resolvers: [CustomerResolver, SegmentResolver],
+    referenceResolvers: {
+      // Every customer id is a valid reference here: marketing data may exist before e-commerce's.
+      Customer: { __resolveReference: (ref: { id: string }) => ({ id: ref.id }) },
+      Segment: {
+        __resolveReference: (ref: { id: string }, ctx: SegmentsContext) => ctx.loaders.segment.load(ref.id),
+      },
+    },
+  });
+}

@@ -1,0 +1,49 @@
+/** Connection types of the segments subgraph (cursor pagination as the contract describes). */
+import { PageInfo } from '@marketing/platform';
+import { Field, Int, ObjectType } from 'type-graphql';
+import { Customer } from '../customer/customer.type.js';
+import { Segment } from './segment.entity.js';
+
+/** A connection whose totalCount is counted only when a client selects it. */
+@ObjectType()
+abstract class CountedConnection {
+  constructor(private readonly count: () => Promise<number>) {}
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int)
+  get totalCount(): Promise<number> {
+    return this.count();
+  }
+}
+
+@ObjectType('CustomerEdge')
+export class CustomerEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => Customer)
+  node!: Customer;
+}
+
+@ObjectType('CustomerConnection')
+export class CustomerConnection extends CountedConnection {
+  @Field(() => [CustomerEdge])
+  edges!: CustomerEdge[];
+}
+
+@ObjectType('SegmentEdge')
+export class SegmentEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => Segment)
+  node!: Segment;
+}
+
+@ObjectType('SegmentConnection')
+export class SegmentConnection extends CountedConnection {
+  @Field(() => [SegmentEdge])
+  edges!: SegmentEdge[];
+}
