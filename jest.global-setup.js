@@ -10,7 +10,11 @@ export default async function globalSetup() {
     console.log(`\ntests use PostgreSQL at ${redact(process.env.DATABASE_URL)}`);
   } else {
     const port = 54330 + Math.floor(Math.random() * 500);
-    const db = await startEmbeddedPostgres({ dir: '.data/test-postgres', port, database: 'postgres' });
+    const db = await startEmbeddedPostgres({
+      dir: '.data/test-postgres',
+      port,
+      database: 'postgres',
+    });
     process.env.DATABASE_URL = db.adminUrl;
     globalThis.__embeddedPostgres = db;
     console.log(`\ntests use embedded PostgreSQL on port ${port} (DATABASE_URL is not set)`);

@@ -10,7 +10,9 @@ export const gatewayEnv = z
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     HOST: z.string().default('0.0.0.0'),
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     PUBLIC_URL: url.default('http://localhost:4000'),
     DATABASE_URL: postgresUrl.optional(),
     GATEWAY_PROOF_SECRET: z.string().min(32, 'must be at least 32 characters'),

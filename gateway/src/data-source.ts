@@ -3,8 +3,8 @@
  * into the proof-of-origin header on every request.
  */
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { GatewayProof, PROOF_HEADER, type Identity } from '@marketing/platform';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { type GatewayProof, PROOF_HEADER, type Identity } from '@marketing/platform';
+import { type Agent, fetch as undiciFetch } from 'undici';
 
 export interface GatewayContext {
   identity: Identity;
@@ -12,7 +12,10 @@ export interface GatewayContext {
 
 export function createPooledFetcher(agent: Agent) {
   return ((input: string, init?: Record<string, unknown>) =>
-    undiciFetch(input, { ...init, dispatcher: agent } as never)) as unknown as RemoteGraphQLDataSource['fetcher'];
+    undiciFetch(input, {
+      ...init,
+      dispatcher: agent,
+    } as never)) as unknown as RemoteGraphQLDataSource['fetcher'];
 }
 
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -21,7 +24,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       url,
       fetcher,
       willSendRequest: async ({ request, context }) => {
-        const identity = (context as Partial<GatewayContext>).identity ?? { sub: 'anonymous', roles: [] };
+        const identity = (context as Partial<GatewayContext>).identity ?? {
+          sub: 'anonymous',
+          roles: [],
+        };
         request.http?.headers.set(PROOF_HEADER, await proof.sign(identity));
       },
     });

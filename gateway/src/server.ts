@@ -40,18 +40,25 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     audience: config.AUTH_AUDIENCE,
   });
   const urls = subgraphUrls(config);
-  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
+  const agent = new Agent({
+    connections: 64,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+  });
   const fetcher = createPooledFetcher(agent);
   const supergraphSdl = await loadSupergraph({
     schemaDir: config.SCHEMA_DIR,
     ecommerceUrl: config.ECOMMERCE_SUBGRAPH_URL,
-    ecommerceHeaders: { 'x-gateway-proof': await proof.sign({ sub: 'system:gateway', roles: ['admin'] }) },
+    ecommerceHeaders: {
+      'x-gateway-proof': await proof.sign({ sub: 'system:gateway', roles: ['admin'] }),
+    },
   });
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name }) => {
       const url = urls[name];
-      if (!url) throw new Error(`The supergraph names a subgraph "${name}" that has no configured URL`);
+      if (!url)
+        throw new Error(`The supergraph names a subgraph "${name}" that has no configured URL`);
       return new SubgraphDataSource(url, proof, fetcher);
     },
   });

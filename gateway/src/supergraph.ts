@@ -25,13 +25,18 @@ export async function loadSupergraph(options: {
       typeDefs: parse(await readFile(join(options.schemaDir, `${name}.graphql`), 'utf8')),
     })),
   );
-  return composeSupergraph([...marketing, { name: 'ecommerce', url: options.ecommerceUrl, typeDefs: parse(ecommerceSdl) }]);
+  return composeSupergraph([
+    ...marketing,
+    { name: 'ecommerce', url: options.ecommerceUrl, typeDefs: parse(ecommerceSdl) },
+  ]);
 }
 
 export function composeSupergraph(services: Parameters<typeof composeServices>[0]): string {
   const result = composeServices(services);
   if (result.errors) {
-    throw new Error(`Supergraph composition failed:\n${result.errors.map((e) => `  - ${e.message}`).join('\n')}`);
+    throw new Error(
+      `Supergraph composition failed:\n${result.errors.map((e) => `  - ${e.message}`).join('\n')}`,
+    );
   }
   return result.supergraphSdl;
 }
@@ -42,9 +47,11 @@ async function fetchSubgraphSdl(url: string, headers: Record<string, string>): P
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query: '{ _service { sdl } }' }),
   });
-  if (!response.ok) throw new Error(`Could not fetch the e-commerce SDL from ${url}: HTTP ${response.status}`);
+  if (!response.ok)
+    throw new Error(`Could not fetch the e-commerce SDL from ${url}: HTTP ${response.status}`);
   const body = (await response.json()) as { data?: { _service?: { sdl?: string } } };
   const sdl = body.data?._service?.sdl;
-  if (!sdl) throw new Error(`${url} did not answer { _service { sdl } }: is it a federation subgraph?`);
+  if (!sdl)
+    throw new Error(`${url} did not answer { _service { sdl } }: is it a federation subgraph?`);
   return sdl;
 }

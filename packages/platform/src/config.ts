@@ -12,7 +12,10 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment with the given schema; throws one ConfigError listing every problem. */
-export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   const result = schema.safeParse(env);
   if (!result.success) {
     throw new ConfigError(
@@ -35,7 +38,9 @@ export function subgraphEnv(defaultPort: number) {
     HOST: z.string().default('0.0.0.0'),
     DATABASE_URL: postgresUrl,
     GATEWAY_PROOF_SECRET: z.string().min(32, 'must be at least 32 characters'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   });
 }

@@ -5,8 +5,8 @@
  */
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
-import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import type { Migration } from '@mikro-orm/migrations';
+import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import pg from 'pg';
 
 export type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => Migration;
@@ -58,7 +58,9 @@ export async function migrate(orm: MikroORM, url: string, schema: string): Promi
     const applied = await orm.migrator.up();
     return applied.map((m) => m.name);
   } finally {
-    await lock.query('select pg_advisory_unlock(hashtext($1))', [`migrate:${schema}`]).catch(() => {});
+    await lock
+      .query('select pg_advisory_unlock(hashtext($1))', [`migrate:${schema}`])
+      .catch(() => {});
     await lock.end();
   }
 }

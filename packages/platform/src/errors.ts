@@ -84,7 +84,10 @@ export function formatError(
     }
     const mapped = CLIENT_CODES[code];
     if (mapped) {
-      return stripStack({ ...formatted, extensions: { ...formatted.extensions, code: mapped, reason: code } });
+      return stripStack({
+        ...formatted,
+        extensions: { ...formatted.extensions, code: mapped, reason: code },
+      });
     }
   }
   onInternal(unwrap(error));
@@ -98,7 +101,12 @@ export function formatError(
 
 function stripStack(formatted: GraphQLFormattedError): GraphQLFormattedError {
   if (!formatted.extensions) return formatted;
-  const { stacktrace: _stacktrace, exception: _exception, http: _http, ...rest } = formatted.extensions;
+  const {
+    stacktrace: _stacktrace,
+    exception: _exception,
+    http: _http,
+    ...rest
+  } = formatted.extensions;
   return { ...formatted, extensions: rest };
 }
 

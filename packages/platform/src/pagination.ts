@@ -13,7 +13,10 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.sort, position.id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | null | undefined, path = 'after'): CursorPosition | null {
+export function decodeCursor(
+  cursor: string | null | undefined,
+  path = 'after',
+): CursorPosition | null {
   if (cursor === null || cursor === undefined || cursor === '') return null;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -34,7 +37,8 @@ export function decodeCursor(cursor: string | null | undefined, path = 'after'):
 /** Caps a client's page size: at least 0, at most `max`. */
 export function pageSize(first: number | null | undefined, fallback: number, max = 200): number {
   if (first === null || first === undefined) return fallback;
-  if (!Number.isInteger(first) || first < 0) throw new InvalidInputError('must be a non-negative integer', 'first');
+  if (!Number.isInteger(first) || first < 0)
+    throw new InvalidInputError('must be a non-negative integer', 'first');
   return Math.min(first, max);
 }
 

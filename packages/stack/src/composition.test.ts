@@ -8,9 +8,18 @@ const schemaDir = fileURLToPath(new URL('../../../schema/', import.meta.url));
 describe('composition', () => {
   it('composes the five subgraphs without errors and matches the committed files', async () => {
     const { subgraphs, supergraph } = await composeAll();
-    expect(Object.keys(subgraphs).sort()).toEqual(['analytics', 'campaigns', 'ecommerce', 'email', 'segments']);
+    expect(Object.keys(subgraphs).sort()).toEqual([
+      'analytics',
+      'campaigns',
+      'ecommerce',
+      'email',
+      'segments',
+    ]);
     for (const [name, sdl] of Object.entries(subgraphs)) {
-      expect({ file: `schema/${name}.graphql`, sdl: readFileSync(`${schemaDir}${name}.graphql`, 'utf8') }).toEqual({
+      expect({
+        file: `schema/${name}.graphql`,
+        sdl: readFileSync(`${schemaDir}${name}.graphql`, 'utf8'),
+      }).toEqual({
         file: `schema/${name}.graphql`,
         sdl,
       });

@@ -57,12 +57,17 @@ const PENDING: Record<string, string> = {
 };
 
 const shared = existsSync(contractPath);
-if (!shared) console.warn(`contract conformance skipped: ${contractPath} is absent (../shared not beside the repo)`);
+if (!shared)
+  console.warn(
+    `contract conformance skipped: ${contractPath} is absent (../shared not beside the repo)`,
+  );
 // Skipped only when ../shared is not beside the repository (a clone without the shared material).
 const describeWithContract = shared ? describe : describe.skip;
 
 describeWithContract('composed API schema vs ../shared/contract/marketing.graphql', () => {
-  const api = Supergraph.build(readFileSync(supergraphPath, 'utf8')).apiSchema().toGraphQLJSSchema();
+  const api = Supergraph.build(readFileSync(supergraphPath, 'utf8'))
+    .apiSchema()
+    .toGraphQLJSSchema();
   const problems = shared ? checkContract(api, readFileSync(contractPath, 'utf8')) : [];
 
   it('offers every contract type, field, argument and enum value not pending a later issue', () => {
@@ -99,7 +104,11 @@ describe('checkContract', () => {
       type Item { id: ID! tags: [String] }
       enum Color { RED }
       input ItemInput { name: String! note: String! }`;
-    expect(checkContract(buildSchema(ours), contract).map((p) => p.coordinate).sort()).toEqual(
+    expect(
+      checkContract(buildSchema(ours), contract)
+        .map((p) => p.coordinate)
+        .sort(),
+    ).toEqual(
       [
         'Color.GREEN',
         'ItemInput(note)',

@@ -29,17 +29,21 @@ export interface ContractProblem {
 
 /** Output position: ours may be non-null where the contract is nullable; lists must match. */
 function outputCompatible(ours: GraphQLType, contract: GraphQLType): boolean {
-  if (isNonNullType(contract)) return isNonNullType(ours) && outputCompatible(ours.ofType, contract.ofType);
+  if (isNonNullType(contract))
+    return isNonNullType(ours) && outputCompatible(ours.ofType, contract.ofType);
   if (isNonNullType(ours)) return outputCompatible(ours.ofType, contract);
-  if (isListType(contract)) return isListType(ours) && outputCompatible(ours.ofType, contract.ofType);
+  if (isListType(contract))
+    return isListType(ours) && outputCompatible(ours.ofType, contract.ofType);
   return !isListType(ours) && getNamedType(ours).name === getNamedType(contract).name;
 }
 
 /** Input position: ours may accept null where the contract requires a value; not the reverse. */
 function inputCompatible(ours: GraphQLType, contract: GraphQLType): boolean {
-  if (isNonNullType(ours)) return isNonNullType(contract) && inputCompatible(ours.ofType, contract.ofType);
+  if (isNonNullType(ours))
+    return isNonNullType(contract) && inputCompatible(ours.ofType, contract.ofType);
   if (isNonNullType(contract)) return inputCompatible(ours, contract.ofType);
-  if (isListType(contract)) return isListType(ours) && inputCompatible(ours.ofType, contract.ofType);
+  if (isListType(contract))
+    return isListType(ours) && inputCompatible(ours.ofType, contract.ofType);
   return !isListType(ours) && getNamedType(ours).name === getNamedType(contract).name;
 }
 
@@ -59,12 +63,18 @@ function checkInputs(
     const at = `${coordinate}(${expected.name})`;
     if (!actual) problems.push({ coordinate: at, problem: 'missing' });
     else if (!inputCompatible(actual.type, expected.type)) {
-      problems.push({ coordinate: at, problem: `type ${String(actual.type)} does not accept ${String(expected.type)}` });
+      problems.push({
+        coordinate: at,
+        problem: `type ${String(actual.type)} does not accept ${String(expected.type)}`,
+      });
     }
   }
   for (const extra of ours) {
     if (!contractNames.has(extra.name) && isRequired(extra)) {
-      problems.push({ coordinate: `${coordinate}(${extra.name})`, problem: 'required here but not in the contract' });
+      problems.push({
+        coordinate: `${coordinate}(${extra.name})`,
+        problem: 'required here but not in the contract',
+      });
     }
   }
 }
@@ -76,7 +86,10 @@ function checkField(
   problems: ContractProblem[],
 ): void {
   if (!outputCompatible(ours.type, contract.type)) {
-    problems.push({ coordinate, problem: `type ${String(ours.type)} is not compatible with ${String(contract.type)}` });
+    problems.push({
+      coordinate,
+      problem: `type ${String(ours.type)} is not compatible with ${String(contract.type)}`,
+    });
   }
   checkInputs(coordinate, ours.args, contract.args, problems);
 }
@@ -92,7 +105,10 @@ export function checkContract(api: GraphQLSchema, contractSdl: string): Contract
       continue;
     }
     if (actual.constructor !== expected.constructor) {
-      problems.push({ coordinate: expected.name, problem: `is a ${actual.constructor.name}, expected ${expected.constructor.name}` });
+      problems.push({
+        coordinate: expected.name,
+        problem: `is a ${actual.constructor.name}, expected ${expected.constructor.name}`,
+      });
       continue;
     }
     if (isObjectType(expected) || isInterfaceType(expected)) {
@@ -103,16 +119,29 @@ export function checkContract(api: GraphQLSchema, contractSdl: string): Contract
         else checkField(coordinate, fields[field.name], field, problems);
       }
     } else if (isInputObjectType(expected) && isInputObjectType(actual)) {
-      checkInputs(expected.name, Object.values(actual.getFields()), Object.values(expected.getFields()), problems);
+      checkInputs(
+        expected.name,
+        Object.values(actual.getFields()),
+        Object.values(expected.getFields()),
+        problems,
+      );
     } else if (isEnumType(expected) && isEnumType(actual)) {
       const values = new Set(actual.getValues().map((v) => v.name));
       for (const v of expected.getValues()) {
-        if (!values.has(v.name)) problems.push({ coordinate: `${expected.name}.${v.name}`, problem: 'enum value missing' });
+        if (!values.has(v.name))
+          problems.push({
+            coordinate: `${expected.name}.${v.name}`,
+            problem: 'enum value missing',
+          });
       }
     } else if (isUnionType(expected) && isUnionType(actual)) {
       const members = new Set(actual.getTypes().map((t) => t.name));
       for (const t of expected.getTypes()) {
-        if (!members.has(t.name)) problems.push({ coordinate: `${expected.name}|${t.name}`, problem: 'union member missing' });
+        if (!members.has(t.name))
+          problems.push({
+            coordinate: `${expected.name}|${t.name}`,
+            problem: 'union member missing',
+          });
       }
     }
   }

@@ -44,13 +44,16 @@ function startProcess(name: string, script: string, env: Record<string, string>)
   });
   const prefix = `[${name}]`.padEnd(12);
   const forward = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) stream.write(`${prefix} ${line}\n`);
+    for (const line of chunk.toString().split('\n'))
+      if (line.trim()) stream.write(`${prefix} ${line}\n`);
   };
   child.stdout?.on('data', forward(process.stdout));
   child.stderr?.on('data', forward(process.stderr));
   child.on('exit', (code, signal) => {
     if (stopping) return;
-    console.error(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the platform`);
+    console.error(
+      `${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the platform`,
+    );
     void shutdown(1);
   });
   children.push({ name, process: child });
@@ -105,7 +108,9 @@ async function main(): Promise<void> {
   const writeKey = process.env.INGEST_WRITE_KEY ?? secrets.writeKey;
   const logLevel = process.env.LOG_LEVEL ?? 'warn';
   const gatewayEnv: Record<string, string> = {};
-  const subgraphs = SUBGRAPHS.filter((s) => !(s.name === 'ecommerce' && process.env.ECOMMERCE_SUBGRAPH_URL));
+  const subgraphs = SUBGRAPHS.filter(
+    (s) => !(s.name === 'ecommerce' && process.env.ECOMMERCE_SUBGRAPH_URL),
+  );
   for (const entry of subgraphs) {
     startProcess(entry.name, resolve(root, entry.dir, 'dist/main.js'), {
       PORT: String(entry.port),

@@ -18,7 +18,10 @@ describe.each(SUBGRAPHS.map((s) => [s.name, s] as const))('%s migrations', (_nam
     try {
       const applied = await migrate(orm, db.url, entry.definition.database.schema);
       expect(applied.length).toBe(entry.definition.database.migrations.length);
-      const diff = await orm.schema.getUpdateSchemaSQL({ wrap: false, schema: entry.definition.database.schema });
+      const diff = await orm.schema.getUpdateSchemaSQL({
+        wrap: false,
+        schema: entry.definition.database.schema,
+      });
       expect(diff.trim()).toBe('');
       expect(await migrate(orm, db.url, entry.definition.database.schema)).toEqual([]);
     } finally {

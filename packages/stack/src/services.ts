@@ -17,9 +17,39 @@ export interface SubgraphEntry {
 }
 
 export const SUBGRAPHS: SubgraphEntry[] = [
-  { name: 'campaigns', definition: campaignsSubgraph, dir: 'subgraphs/campaigns', port: 4001, gatewayUrlEnv: 'CAMPAIGNS_SUBGRAPH_URL' },
-  { name: 'segments', definition: segmentsSubgraph, dir: 'subgraphs/segments', port: 4002, gatewayUrlEnv: 'SEGMENTS_SUBGRAPH_URL' },
-  { name: 'email', definition: emailSubgraph, dir: 'subgraphs/email', port: 4003, gatewayUrlEnv: 'EMAIL_SUBGRAPH_URL' },
-  { name: 'analytics', definition: analyticsSubgraph, dir: 'subgraphs/analytics', port: 4004, gatewayUrlEnv: 'ANALYTICS_SUBGRAPH_URL' },
-  { name: 'ecommerce', definition: ecommerceSubgraph, dir: 'reference/ecommerce', port: 4005, gatewayUrlEnv: 'REFERENCE_ECOMMERCE_URL' },
+  {
+    name: 'campaigns',
+    definition: campaignsSubgraph,
+    dir: 'subgraphs/campaigns',
+    port: 4001,
+    gatewayUrlEnv: 'CAMPAIGNS_SUBGRAPH_URL',
+  },
+  {
+    name: 'segments',
+    definition: segmentsSubgraph,
+    dir: 'subgraphs/segments',
+    port: 4002,
+    gatewayUrlEnv: 'SEGMENTS_SUBGRAPH_URL',
+  },
+  {
+    name: 'email',
+    definition: emailSubgraph,
+    dir: 'subgraphs/email',
+    port: 4003,
+    gatewayUrlEnv: 'EMAIL_SUBGRAPH_URL',
+  },
+  {
+    name: 'analytics',
+    definition: analyticsSubgraph,
+    dir: 'subgraphs/analytics',
+    port: 4004,
+    gatewayUrlEnv: 'ANALYTICS_SUBGRAPH_URL',
+  },
+  {
+    name: 'ecommerce',
+    definition: ecommerceSubgraph,
+    dir: 'reference/ecommerce',
+    port: 4005,
+    gatewayUrlEnv: 'REFERENCE_ECOMMERCE_URL',
+  },
 ];

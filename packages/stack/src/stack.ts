@@ -18,7 +18,10 @@ export interface RunningStack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: { databaseUrl: string; logLevel?: string }): Promise<RunningStack> {
+export async function startStack(options: {
+  databaseUrl: string;
+  logLevel?: string;
+}): Promise<RunningStack> {
   const secrets = {
     jwt: randomBytes(32).toString('hex'),
     proof: randomBytes(32).toString('hex'),
@@ -37,7 +40,9 @@ export async function startStack(options: { databaseUrl: string; logLevel?: stri
       }),
     ),
   );
-  const subgraphs = Object.fromEntries(SUBGRAPHS.map((e, i) => [e.name, started[i]])) as RunningStack['subgraphs'];
+  const subgraphs = Object.fromEntries(
+    SUBGRAPHS.map((e, i) => [e.name, started[i]]),
+  ) as RunningStack['subgraphs'];
   const gateway = await startGateway(
     loadGatewayConfig({
       PORT: '0',
@@ -56,7 +61,12 @@ export async function startStack(options: { databaseUrl: string; logLevel?: stri
     subgraphs,
     secrets,
     token: (roles, sub = 'user-1') =>
-      signUserToken(secrets.jwt, { sub, roles, issuer: secrets.issuer, audience: secrets.audience }),
+      signUserToken(secrets.jwt, {
+        sub,
+        roles,
+        issuer: secrets.issuer,
+        audience: secrets.audience,
+      }),
     close: async () => {
       await gateway.close();
       await Promise.all(started.map((s) => s.close()));

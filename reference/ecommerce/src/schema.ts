@@ -2,10 +2,10 @@
 import { buildFederatedSchema } from '@marketing/platform';
 import type { EcommerceContext } from './context.js';
 import { resolveCustomerReference, CustomerResolver } from './customer/customer.resolver.js';
-import { OrderLineResolver, OrderResolver } from './order/order.resolver.js';
-import { ProductResolver } from './product/product.resolver.js';
 import { Order } from './order/order.entity.js';
+import { OrderLineResolver, OrderResolver } from './order/order.resolver.js';
 import type { Product } from './product/product.entity.js';
+import { ProductResolver } from './product/product.resolver.js';
 
 export function buildEcommerceSchema() {
   return buildFederatedSchema({
@@ -13,7 +13,8 @@ export function buildEcommerceSchema() {
     referenceResolvers: {
       Customer: { __resolveReference: resolveCustomerReference },
       Product: {
-        __resolveReference: (ref: Pick<Product, 'id'>, ctx: EcommerceContext) => ctx.loaders.product.load(ref.id),
+        __resolveReference: (ref: Pick<Product, 'id'>, ctx: EcommerceContext) =>
+          ctx.loaders.product.load(ref.id),
       },
       Order: {
         __resolveReference: (ref: Pick<Order, 'id'>, ctx: EcommerceContext) =>

@@ -1,5 +1,9 @@
 /** The e-commerce subgraph as a startable service. */
-import { startSubgraph, type SubgraphDefinition, type SubgraphRuntimeConfig } from '@marketing/platform';
+import {
+  startSubgraph,
+  type SubgraphDefinition,
+  type SubgraphRuntimeConfig,
+} from '@marketing/platform';
 import { Customer } from './customer/customer.entity.js';
 import { createLoaders, type EcommerceLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';

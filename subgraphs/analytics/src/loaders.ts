@@ -7,10 +7,14 @@ import { CampaignStatsRow, StatsBucketRow, VariantStatsRow } from './stats/stats
 import type { StatsBucket, VariantStats } from './stats/stats.types.js';
 
 export function createLoaders(em: EntityManager) {
-  const variantRows = groupLoader(em, VariantStatsRow, 'campaignId', { orderBy: { variantId: 'asc' } });
+  const variantRows = groupLoader(em, VariantStatsRow, 'campaignId', {
+    orderBy: { variantId: 'asc' },
+  });
   return {
     campaignStats: byKeyLoader(em, CampaignStatsRow, 'campaignId'),
-    variantStats: new DataLoader<string, VariantStats[]>((ids) => variantRows.loadMany(ids) as Promise<VariantStats[][]>),
+    variantStats: new DataLoader<string, VariantStats[]>(
+      (ids) => variantRows.loadMany(ids) as Promise<VariantStats[][]>,
+    ),
     /** Keyed by `${campaignId}|${size}`. */
     timeline: new DataLoader<string, StatsBucket[]>(async (keys) => {
       const pairs = keys.map((k) => k.split('|') as [string, string]);

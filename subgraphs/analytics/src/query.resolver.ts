@@ -6,7 +6,9 @@ import { CampaignStats } from './stats/stats.types.js';
 
 @Resolver()
 export class AnalyticsQueryResolver {
-  @Query(() => CampaignStats, { description: 'Performance of one campaign (also reachable as Campaign.stats)' })
+  @Query(() => CampaignStats, {
+    description: 'Performance of one campaign (also reachable as Campaign.stats)',
+  })
   campaignStats(@Arg('campaignId', () => ID) campaignId: string, @Ctx() ctx: AnalyticsContext) {
     return new CampaignStatsResolver().stats({ id: campaignId }, ctx);
   }

@@ -1,13 +1,18 @@
 /** The analytics subgraph's federated schema. */
 import { buildFederatedSchema } from '@marketing/platform';
-import { CustomerJourneyResolver } from './journey/journey.resolver.js';
 import { Customer } from './customer/references.type.js';
+import { CustomerJourneyResolver } from './journey/journey.resolver.js';
 import { AnalyticsQueryResolver } from './query.resolver.js';
 import { CampaignStatsBreakdownResolver, CampaignStatsResolver } from './stats/stats.resolver.js';
 
 export function buildAnalyticsSchema() {
   return buildFederatedSchema({
-    resolvers: [AnalyticsQueryResolver, CampaignStatsResolver, CampaignStatsBreakdownResolver, CustomerJourneyResolver],
+    resolvers: [
+      AnalyticsQueryResolver,
+      CampaignStatsResolver,
+      CampaignStatsBreakdownResolver,
+      CustomerJourneyResolver,
+    ],
     // Reachable only through _entities, which type-graphql does not see.
     orphanedTypes: [Customer],
     referenceResolvers: {

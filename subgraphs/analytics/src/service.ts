@@ -1,5 +1,9 @@
 /** The Analytics Service as a startable subgraph. */
-import { startSubgraph, type SubgraphDefinition, type SubgraphRuntimeConfig } from '@marketing/platform';
+import {
+  startSubgraph,
+  type SubgraphDefinition,
+  type SubgraphRuntimeConfig,
+} from '@marketing/platform';
 import { Touchpoint } from './journey/touchpoint.entity.js';
 import { createLoaders, type AnalyticsLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';

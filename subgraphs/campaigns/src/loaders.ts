@@ -7,7 +7,9 @@ import { CampaignEnrollment } from './enrollment/enrollment.entity.js';
 export function createLoaders(em: EntityManager) {
   return {
     campaign: byKeyLoader(em, Campaign),
-    variantsByCampaign: groupLoader(em, CampaignVariant, 'campaign', { orderBy: { position: 'asc' } }),
+    variantsByCampaign: groupLoader(em, CampaignVariant, 'campaign', {
+      orderBy: { position: 'asc' },
+    }),
     enrollmentsByCustomer: groupLoader(em, CampaignEnrollment, 'customerId', {
       orderBy: { enteredAt: 'desc' },
     }),

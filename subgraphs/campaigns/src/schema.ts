@@ -1,19 +1,28 @@
 /** The campaigns subgraph's federated schema. */
 import { buildFederatedSchema } from '@marketing/platform';
 import { CampaignResolver, CampaignVariantResolver } from './campaign/campaign.resolver.js';
-import { Customer } from './customer/references.type.js';
 import type { CampaignsContext } from './context.js';
-import { CampaignEnrollmentResolver, CustomerEnrollmentResolver } from './enrollment/enrollment.resolver.js';
+import { Customer } from './customer/references.type.js';
+import {
+  CampaignEnrollmentResolver,
+  CustomerEnrollmentResolver,
+} from './enrollment/enrollment.resolver.js';
 
 export function buildCampaignsSchema() {
   return buildFederatedSchema({
-    resolvers: [CampaignResolver, CampaignVariantResolver, CustomerEnrollmentResolver, CampaignEnrollmentResolver],
+    resolvers: [
+      CampaignResolver,
+      CampaignVariantResolver,
+      CustomerEnrollmentResolver,
+      CampaignEnrollmentResolver,
+    ],
     // Reachable only through _entities, which type-graphql does not see.
     orphanedTypes: [Customer],
     referenceResolvers: {
       Customer: { __resolveReference: (ref: { id: string }) => ({ id: ref.id }) },
       Campaign: {
-        __resolveReference: (ref: { id: string }, ctx: CampaignsContext) => ctx.loaders.campaign.load(ref.id),
+        __resolveReference: (ref: { id: string }, ctx: CampaignsContext) =>
+          ctx.loaders.campaign.load(ref.id),
       },
     },
   });

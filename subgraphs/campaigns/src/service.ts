@@ -1,5 +1,9 @@
 /** The Campaign Manager as a startable subgraph. */
-import { startSubgraph, type SubgraphDefinition, type SubgraphRuntimeConfig } from '@marketing/platform';
+import {
+  startSubgraph,
+  type SubgraphDefinition,
+  type SubgraphRuntimeConfig,
+} from '@marketing/platform';
 import { Campaign, CampaignAuditEntry, CampaignVariant } from './campaign/campaign.entity.js';
 import { CampaignEnrollment } from './enrollment/enrollment.entity.js';
 import { createLoaders, type CampaignsLoaders } from './loaders.js';

@@ -9,7 +9,9 @@ export function createLoaders(em: EntityManager) {
   return {
     template: byKeyLoader(em, EmailTemplate),
     preferences: preferencesLoader(em),
-    deliveriesByCustomer: groupLoader(em, EmailDelivery, 'customerId', { orderBy: { queuedAt: 'desc' } }),
+    deliveriesByCustomer: groupLoader(em, EmailDelivery, 'customerId', {
+      orderBy: { queuedAt: 'desc' },
+    }),
   };
 }
 

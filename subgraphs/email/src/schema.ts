@@ -1,8 +1,8 @@
 /** The email subgraph's federated schema. */
 import { buildFederatedSchema } from '@marketing/platform';
 import type { EmailContext } from './context.js';
-import { EmailDeliveryResolver } from './delivery/delivery.resolver.js';
 import { Customer } from './customer/references.type.js';
+import { EmailDeliveryResolver } from './delivery/delivery.resolver.js';
 import { CustomerEmailResolver } from './preferences/customer.resolver.js';
 import { EmailTemplateResolver } from './template/template.resolver.js';
 
@@ -14,7 +14,8 @@ export function buildEmailSchema() {
     referenceResolvers: {
       Customer: { __resolveReference: (ref: { id: string }) => ({ id: ref.id }) },
       EmailTemplate: {
-        __resolveReference: (ref: { id: string }, ctx: EmailContext) => ctx.loaders.template.load(ref.id),
+        __resolveReference: (ref: { id: string }, ctx: EmailContext) =>
+          ctx.loaders.template.load(ref.id),
       },
     },
   });

@@ -1,5 +1,9 @@
 /** The Email Campaign Service as a startable subgraph. */
-import { startSubgraph, type SubgraphDefinition, type SubgraphRuntimeConfig } from '@marketing/platform';
+import {
+  startSubgraph,
+  type SubgraphDefinition,
+  type SubgraphRuntimeConfig,
+} from '@marketing/platform';
 import { EmailDelivery, EmailDeliveryEvent } from './delivery/delivery.entity.js';
 import { createLoaders, type EmailLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
@@ -11,7 +15,14 @@ export const emailSubgraph: SubgraphDefinition<EmailLoaders> = {
   name: 'email',
   database: {
     schema: 'email',
-    entities: [EmailTemplate, EmailConsent, TopicSubscription, Suppression, EmailDelivery, EmailDeliveryEvent],
+    entities: [
+      EmailTemplate,
+      EmailConsent,
+      TopicSubscription,
+      Suppression,
+      EmailDelivery,
+      EmailDeliveryEvent,
+    ],
     migrations,
   },
   buildSchema: buildEmailSchema,

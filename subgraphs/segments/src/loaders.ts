@@ -23,8 +23,8 @@ export function createLoaders(em: EntityManager) {
       const rows = await em
         .getConnection()
         .execute<{ segment_id: string; n: string }[]>(
-          'select segment_id, count(*) as n from segments.segment_membership where segment_id = any(?) and exited_at is null group by segment_id',
-          [[...segmentIds]],
+          'select segment_id, count(*) as n from segments.segment_membership where segment_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and exited_at is null group by segment_id',
+          [JSON.stringify(segmentIds)],
         );
       const counts = new Map(rows.map((r) => [r.segment_id, Number(r.n)]));
       return segmentIds.map((id) => counts.get(id) ?? 0);

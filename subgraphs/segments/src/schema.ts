@@ -11,7 +11,8 @@ export function buildSegmentsSchema() {
       // Every customer id is a valid reference here: marketing data may exist before e-commerce's.
       Customer: { __resolveReference: (ref: { id: string }) => ({ id: ref.id }) },
       Segment: {
-        __resolveReference: (ref: { id: string }, ctx: SegmentsContext) => ctx.loaders.segment.load(ref.id),
+        __resolveReference: (ref: { id: string }, ctx: SegmentsContext) =>
+          ctx.loaders.segment.load(ref.id),
       },
     },
   });

@@ -54,7 +54,8 @@ function describeJwtFailure(error: unknown): string {
     return `Token claim "${error.claim}" is invalid: ${error.reason === 'check_failed' ? 'unexpected value' : error.reason}`;
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'Token signature is invalid';
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'Token is malformed';
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid)
+    return 'Token is malformed';
   if (error instanceof errors.JOSEAlgNotAllowed) return 'Token algorithm is not allowed';
   if (error instanceof errors.JWKSNoMatchingKey) return 'Token was signed by an unknown key';
   return 'Token could not be verified';
@@ -63,7 +64,13 @@ function describeJwtFailure(error: unknown): string {
 /** Signs a user token with an HS256 secret: the dev token printed by `npm start`, and tests. */
 export async function signUserToken(
   secret: string,
-  claims: { sub: string; roles: Role[]; issuer?: string; audience?: string; expiresIn?: string | number },
+  claims: {
+    sub: string;
+    roles: Role[];
+    issuer?: string;
+    audience?: string;
+    expiresIn?: string | number;
+  },
 ): Promise<string> {
   let jwt = new SignJWT({ roles: claims.roles })
     .setProtectedHeader({ alg: 'HS256' })

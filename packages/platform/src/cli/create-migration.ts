@@ -29,7 +29,9 @@ try {
   const orm = await openDatabase({ ...definition.database, url: scratch.url });
   await migrate(orm, scratch.url, definition.database.schema);
   const result = await orm.migrator.create(resolve(workspace, 'src/migrations'));
-  console.log(result.fileName ? `created ${result.fileName}` : 'no changes: entities match the migrations');
+  console.log(
+    result.fileName ? `created ${result.fileName}` : 'no changes: entities match the migrations',
+  );
   if (result.fileName) {
     console.log(result.diff.up.join('\n'));
     writeMigrationIndex(resolve(workspace, 'src/migrations'));

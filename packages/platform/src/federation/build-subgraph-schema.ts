@@ -12,7 +12,10 @@ import { buildSchema, createResolversMap, type BuildSchemaOptions } from 'type-g
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible", "@tag"])`;
 
-export type ReferenceResolvers = Record<string, { __resolveReference: (...args: any[]) => unknown }>;
+export type ReferenceResolvers = Record<
+  string,
+  { __resolveReference: (...args: any[]) => unknown }
+>;
 
 export interface SubgraphSchemaOptions {
   resolvers: BuildSchemaOptions['resolvers'];

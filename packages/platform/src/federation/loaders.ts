@@ -36,7 +36,9 @@ export function groupLoader<T extends object, K extends string = string>(
     const groups = new Map<string, T[]>(keys.map((k) => [String(k), []]));
     for (const row of rows) {
       const value = row[foreignKey] as unknown;
-      const fk = String(typeof value === 'object' && value !== null ? (value as { id: unknown }).id : value);
+      const fk = String(
+        typeof value === 'object' && value !== null ? (value as { id: unknown }).id : value,
+      );
       groups.get(fk)?.push(row);
     }
     return keys.map((k) => groups.get(String(k)) ?? []);

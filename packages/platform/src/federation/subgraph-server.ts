@@ -3,11 +3,11 @@
  * gateway proof-of-origin check, and a per-request context `{ em, loaders, viewer }`.
  */
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
@@ -71,13 +71,21 @@ export async function startSubgraph<Loaders>(
     const applied = await migrate(orm, config.DATABASE_URL, definition.database.schema);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const schema = await definition.buildSchema();
-    const stopWorkers = (await definition.startWorkers?.({ orm, logger, metrics })) ?? (async () => {});
+    const stopWorkers =
+      (await definition.startWorkers?.({ orm, logger, metrics })) ?? (async () => {});
     const proof = new GatewayProof(config.GATEWAY_PROOF_SECRET);
 
     const app = createServiceApp({
       metrics,
       logger,
-      readiness: { database: () => orm.em.getConnection().execute('select 1').then(() => {}), ...definition.readiness },
+      readiness: {
+        database: () =>
+          orm.em
+            .getConnection()
+            .execute('select 1')
+            .then(() => {}),
+        ...definition.readiness,
+      },
     });
     const listening = await listen(app, config.PORT, config.HOST);
     const apollo = new ApolloServer<SubgraphContext<Loaders>>({
@@ -86,7 +94,9 @@ export async function startSubgraph<Loaders>(
       csrfPrevention: true,
       includeStacktraceInErrorResponses: false,
       formatError: (formatted, error) =>
-        formatError(formatted, error, (err) => logger.error({ err }, 'unhandled error in resolver')),
+        formatError(formatted, error, (err) =>
+          logger.error({ err }, 'unhandled error in resolver'),
+        ),
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: listening.server }),
         ApolloServerPluginLandingPageDisabled(),
@@ -103,7 +113,21 @@ export async function startSubgraph<Loaders>(
           res.status(401).json({
             errors: [
               {
-                message: 'This service answers only the gateway: missing or invalid proof of origin',
+                message:
+                  'This service answers only the gateway: missing or invalid proof of origin',
+                extensions: { code: 'UNAUTHENTICATED' },
+              },
+            ],
+          });
+          return;
+        }
+        if (viewer.roles.length === 0) {
+          // The gateway passes anonymous callers through; no subgraph serves them anything.
+          res.status(200).json({
+            errors: [
+              {
+                message:
+                  'Authentication required: send "Authorization: Bearer <token>" with a role',
                 extensions: { code: 'UNAUTHENTICATED' },
               },
             ],
@@ -117,7 +141,11 @@ export async function startSubgraph<Loaders>(
       expressMiddleware(apollo, {
         context: async ({ res }) => {
           const em = orm.em.fork() as EntityManager;
-          return { em, loaders: definition.createLoaders(em), viewer: res.locals.viewer as Identity };
+          return {
+            em,
+            loaders: definition.createLoaders(em),
+            viewer: res.locals.viewer as Identity,
+          };
         },
       }),
     );

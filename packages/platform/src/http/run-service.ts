@@ -6,7 +6,10 @@ export interface StoppableService {
   close(): Promise<void>;
 }
 
-export async function runService(name: string, start: () => Promise<StoppableService>): Promise<void> {
+export async function runService(
+  name: string,
+  start: () => Promise<StoppableService>,
+): Promise<void> {
   let service: StoppableService;
   try {
     service = await start();

@@ -54,7 +54,17 @@ export function createServiceApp(options: ServiceAppOptions): Express {
 
 /** Keeps the route label set small: tokens in tracking paths would explode the metric's cardinality. */
 function routeLabel(path: string): string {
-  const known = ['/graphql', '/healthz', '/readyz', '/metrics', '/v1', '/t/o', '/t/c', '/u', '/webhooks'];
+  const known = [
+    '/graphql',
+    '/healthz',
+    '/readyz',
+    '/metrics',
+    '/v1',
+    '/t/o',
+    '/t/c',
+    '/u',
+    '/webhooks',
+  ];
   return known.find((prefix) => path === prefix || path.startsWith(`${prefix}/`)) ?? 'other';
 }
 

@@ -13,7 +13,10 @@ export interface TestDatabase {
 
 export function serverUrl(): string {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set: run the tests through `npm test` (jest global setup)');
+  if (!url)
+    throw new Error(
+      'DATABASE_URL is not set: run the tests through `npm test` (jest global setup)',
+    );
   return url;
 }
 
@@ -24,7 +27,10 @@ function withDatabase(url: string, database: string): string {
 }
 
 export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
-  const name = `t_${label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const name = `t_${label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 30)}_${randomBytes(4).toString('hex')}`;
   const admin = withDatabase(serverUrl(), 'postgres');
   await adminQuery(admin, `create database "${name}"`);
   return {

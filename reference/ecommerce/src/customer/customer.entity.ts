@@ -1,5 +1,5 @@
 /** The e-commerce platform's customer: the owner of the `Customer` entity in the graph. */
-import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 
 @ObjectType('Customer')

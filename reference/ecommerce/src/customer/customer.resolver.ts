@@ -10,12 +10,18 @@ import { CustomerService } from './customer.service.js';
 @Resolver(() => Customer)
 export class CustomerResolver {
   @Query(() => Customer, { nullable: true })
-  customer(@Arg('id', () => ID) id: string, @Ctx() ctx: EcommerceContext): Promise<Customer | null> {
+  customer(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: EcommerceContext,
+  ): Promise<Customer | null> {
     return ctx.loaders.customer.load(id);
   }
 
   @Mutation(() => Customer)
-  createCustomer(@Arg('input', () => CustomerInput) input: CustomerInput, @Ctx() ctx: EcommerceContext) {
+  createCustomer(
+    @Arg('input', () => CustomerInput) input: CustomerInput,
+    @Ctx() ctx: EcommerceContext,
+  ) {
     return new CustomerService(ctx.em).create(input);
   }
 

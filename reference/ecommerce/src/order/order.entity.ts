@@ -1,6 +1,13 @@
 /** Orders and their lines; an order belongs to one customer. */
 import { Collection } from '@mikro-orm/core';
-import { Entity, Index, ManyToOne, OneToMany, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import {
+  Entity,
+  Index,
+  ManyToOne,
+  OneToMany,
+  PrimaryKey,
+  Property,
+} from '@mikro-orm/decorators/legacy';
 import { Directive, Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Customer } from '../customer/customer.entity.js';
 import { Product } from '../product/product.entity.js';

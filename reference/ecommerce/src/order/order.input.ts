@@ -1,5 +1,12 @@
 /** Input for placing an order. */
-import { ArrayMaxSize, ArrayMinSize, IsISO4217CurrencyCode, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsISO4217CurrencyCode,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
 
 @InputType()

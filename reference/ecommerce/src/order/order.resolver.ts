@@ -14,7 +14,10 @@ export class OrderResolver {
   }
 
   @Mutation(() => Order)
-  placeOrder(@Arg('input', () => PlaceOrderInput) input: PlaceOrderInput, @Ctx() ctx: EcommerceContext) {
+  placeOrder(
+    @Arg('input', () => PlaceOrderInput) input: PlaceOrderInput,
+    @Ctx() ctx: EcommerceContext,
+  ) {
     return new OrderService(ctx.em).place(input);
   }
 

@@ -19,7 +19,10 @@ export class OrderService {
     );
     input.lines.forEach((line, i) => {
       if (!products.has(line.productId)) {
-        throw new InvalidInputError(`unknown product ${line.productId}`, `input.lines[${i}].productId`);
+        throw new InvalidInputError(
+          `unknown product ${line.productId}`,
+          `input.lines[${i}].productId`,
+        );
       }
     });
     const order = this.em.create(Order, {
@@ -35,7 +38,12 @@ export class OrderService {
       const product = products.get(line.productId)!;
       total += product.price * line.quantity;
       order.lines.add(
-        this.em.create(OrderLine, { order, product, quantity: line.quantity, unitPrice: product.price }),
+        this.em.create(OrderLine, {
+          order,
+          product,
+          quantity: line.quantity,
+          unitPrice: product.price,
+        }),
       );
     }
     order.total = Math.round(total * 100) / 100;

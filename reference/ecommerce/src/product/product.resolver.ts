@@ -1,8 +1,19 @@
 /** Catalogue queries and the mutation the simulator uses to stock the shop. */
-import { pageSize } from '@marketing/platform';
 import { randomUUID } from 'node:crypto';
+import { pageSize } from '@marketing/platform';
 import { Min, MaxLength } from 'class-validator';
-import { Arg, Ctx, Field, Float, ID, InputType, Int, Mutation, Query, Resolver } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Field,
+  Float,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+} from 'type-graphql';
 import type { EcommerceContext } from '../context.js';
 import { Product } from './product.entity.js';
 
@@ -36,13 +47,23 @@ export class ProductResolver {
   }
 
   @Query(() => [Product])
-  products(@Arg('first', () => Int, { defaultValue: 50, nullable: true }) first: number | null, @Ctx() ctx: EcommerceContext) {
+  products(
+    @Arg('first', () => Int, { defaultValue: 50, nullable: true }) first: number | null,
+    @Ctx() ctx: EcommerceContext,
+  ) {
     return ctx.em.find(Product, {}, { orderBy: { id: 'asc' }, limit: pageSize(first, 50, 500) });
   }
 
   @Mutation(() => Product)
-  async createProduct(@Arg('input', () => ProductInput) input: ProductInput, @Ctx() ctx: EcommerceContext) {
-    const product = ctx.em.create(Product, { ...input, id: input.id ?? randomUUID(), createdAt: new Date() });
+  async createProduct(
+    @Arg('input', () => ProductInput) input: ProductInput,
+    @Ctx() ctx: EcommerceContext,
+  ) {
+    const product = ctx.em.create(Product, {
+      ...input,
+      id: input.id ?? randomUUID(),
+      createdAt: new Date(),
+    });
     await ctx.em.flush();
     return product;
   }

@@ -21,12 +21,14 @@ interface TouchpointRow {
   properties: Record<string, unknown>;
 }
 
-const JOURNEY_SQL = `
+function journeySql(withBefore: boolean): string {
+  return `
 select customer_id, at, type, source, campaign_id, properties from (
   select t.*, row_number() over (partition by t.customer_id order by t.at desc, t.id desc) as rn
   from analytics.touchpoint t
-  where t.customer_id = any(?) and (?::timestamptz is null or t.at < ?::timestamptz)
+  where t.customer_id in (select jsonb_array_elements_text(?::jsonb))${withBefore ? ' and t.at < ?::timestamptz' : ''}
 ) ranked where rn <= ? order by customer_id, at desc, id desc`;
+}
 
 export function journeyLoader(em: EntityManager) {
   return new DataLoader<JourneyKey, JourneyEvent[], string>(
@@ -41,9 +43,14 @@ export function journeyLoader(em: EntityManager) {
         const { first, before } = group[0];
         const rows = await em
           .getConnection()
-          .execute<TouchpointRow[]>(JOURNEY_SQL, [group.map((k) => k.customerId), before, before, first]);
+          .execute<TouchpointRow[]>(journeySql(Boolean(before)), [
+            JSON.stringify(group.map((k) => k.customerId)),
+            ...(before ? [before.toISOString()] : []),
+            first,
+          ]);
         for (const row of rows) {
-          const events = results.get(`${row.customer_id}|${first}|${before?.toISOString() ?? ''}`) ?? [];
+          const events =
+            results.get(`${row.customer_id}|${first}|${before?.toISOString() ?? ''}`) ?? [];
           events.push({
             at: new Date(row.at),
             type: row.type,

@@ -14,6 +14,10 @@ export class CustomerJourneyResolver {
     @Arg('before', () => Date, { nullable: true }) before: Date | null,
     @Ctx() ctx: AnalyticsContext,
   ): Promise<JourneyEvent[]> {
-    return ctx.loaders.journey.load({ customerId: customer.id, first: pageSize(first, 50, 500), before });
+    return ctx.loaders.journey.load({
+      customerId: customer.id,
+      first: pageSize(first, 50, 500),
+      before: before ?? null,
+    });
   }
 }

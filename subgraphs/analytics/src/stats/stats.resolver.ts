@@ -36,7 +36,8 @@ export class CampaignStatsBreakdownResolver {
   @FieldResolver(() => [StatsBucket])
   timeline(
     @Root() stats: CampaignStats,
-    @Arg('bucket', () => StatsBucketSize, { defaultValue: StatsBucketSize.HOUR, nullable: true }) bucket: StatsBucketSize | null,
+    @Arg('bucket', () => StatsBucketSize, { defaultValue: StatsBucketSize.HOUR, nullable: true })
+    bucket: StatsBucketSize | null,
     @Ctx() ctx: AnalyticsContext,
   ): Promise<StatsBucket[]> {
     return ctx.loaders.timeline.load(`${stats.campaign.id}|${bucket ?? StatsBucketSize.HOUR}`);

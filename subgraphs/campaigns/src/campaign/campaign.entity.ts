@@ -3,7 +3,15 @@
  * audit trail of who changed what.
  */
 import { Collection } from '@mikro-orm/core';
-import { Entity, Enum, Index, ManyToOne, OneToMany, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import {
+  Entity,
+  Enum,
+  Index,
+  ManyToOne,
+  OneToMany,
+  PrimaryKey,
+  Property,
+} from '@mikro-orm/decorators/legacy';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Directive, Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
@@ -80,7 +88,10 @@ export class Campaign {
   @Property({ type: 'jsonb', nullable: true })
   steps?: unknown;
 
-  @Field(() => String, { nullable: true, description: 'Subscription topic the campaign sends under' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Subscription topic the campaign sends under',
+  })
   @Property({ type: 'text', nullable: true })
   topic?: string | null;
 

@@ -10,7 +10,10 @@ import { CampaignConnection } from './campaign.types.js';
 @Resolver(() => Campaign)
 export class CampaignResolver {
   @Query(() => Campaign, { nullable: true })
-  campaign(@Arg('id', () => ID) id: string, @Ctx() ctx: CampaignsContext): Promise<Campaign | null> {
+  campaign(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: CampaignsContext,
+  ): Promise<Campaign | null> {
     return ctx.loaders.campaign.load(id);
   }
 
@@ -30,7 +33,10 @@ export class CampaignResolver {
       { orderBy: { id: 'asc' }, limit: limit + 1 },
     );
     const connection = new CampaignConnection(() => ctx.em.count(Campaign, where));
-    Object.assign(connection, toPage(rows, limit, (c) => ({ sort: c.id, id: c.id })));
+    Object.assign(
+      connection,
+      toPage(rows, limit, (c) => ({ sort: c.id, id: c.id })),
+    );
     return connection;
   }
 

@@ -1,5 +1,12 @@
 /** A customer's enrolment in an automation (or a broadcast send), with its current step. */
-import { Entity, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import {
+  Entity,
+  Index,
+  ManyToOne,
+  PrimaryKey,
+  Property,
+  Unique,
+} from '@mikro-orm/decorators/legacy';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Campaign } from '../campaign/campaign.entity.js';
 

@@ -22,7 +22,10 @@ export class CustomerEnrollmentResolver {
 @Resolver(() => CampaignEnrollment)
 export class CampaignEnrollmentResolver {
   @FieldResolver(() => Campaign)
-  async campaign(@Root() enrollment: CampaignEnrollment, @Ctx() ctx: CampaignsContext): Promise<Campaign> {
+  async campaign(
+    @Root() enrollment: CampaignEnrollment,
+    @Ctx() ctx: CampaignsContext,
+  ): Promise<Campaign> {
     return (await ctx.loaders.campaign.load(enrollment.campaign.id))!;
   }
 }

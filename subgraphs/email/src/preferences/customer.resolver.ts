@@ -9,7 +9,10 @@ import { EmailPreferences } from './preferences.types.js';
 @Resolver(() => Customer)
 export class CustomerEmailResolver {
   @FieldResolver(() => EmailPreferences)
-  emailPreferences(@Root() customer: Customer, @Ctx() ctx: EmailContext): Promise<EmailPreferences> {
+  emailPreferences(
+    @Root() customer: Customer,
+    @Ctx() ctx: EmailContext,
+  ): Promise<EmailPreferences> {
     return ctx.loaders.preferences.load(customer.id);
   }
 

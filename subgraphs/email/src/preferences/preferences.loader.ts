@@ -21,12 +21,14 @@ select c.id as customer_id, consent.subscribed, consent.consent_updated_at,
             from email.topic_subscription t where t.customer_id = c.id), '[]'::json) as topics,
   (select s.reason from email.suppression s where s.customer_id = c.id order by s.created_at limit 1)
     as suppression_reason
-from unnest(?::text[]) as c(id)
+from jsonb_array_elements_text(?::jsonb) as c(id)
 left join email.email_consent consent on consent.customer_id = c.id`;
 
 export function preferencesLoader(em: EntityManager) {
   return new DataLoader<string, EmailPreferences>(async (customerIds) => {
-    const rows = await em.getConnection().execute<PreferencesRow[]>(PREFERENCES_SQL, [[...customerIds]]);
+    const rows = await em
+      .getConnection()
+      .execute<PreferencesRow[]>(PREFERENCES_SQL, [JSON.stringify(customerIds)]);
     const byId = new Map(rows.map((r) => [r.customer_id, r]));
     return customerIds.map((id) => {
       const row = byId.get(id);

@@ -22,7 +22,10 @@ export class EmailTemplate {
   @Property({ type: 'text', nullable: true })
   preheader?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'MJML + Liquid source; html is rendered from it when set' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'MJML + Liquid source; html is rendered from it when set',
+  })
   @Property({ type: 'text', nullable: true })
   mjml?: string | null;
 

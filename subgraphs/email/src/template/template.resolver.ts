@@ -6,7 +6,10 @@ import { EmailTemplate } from './template.entity.js';
 @Resolver(() => EmailTemplate)
 export class EmailTemplateResolver {
   @Query(() => EmailTemplate, { nullable: true })
-  emailTemplate(@Arg('id', () => ID) id: string, @Ctx() ctx: EmailContext): Promise<EmailTemplate | null> {
+  emailTemplate(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: EmailContext,
+  ): Promise<EmailTemplate | null> {
     return ctx.loaders.template.load(id);
   }
 

@@ -15,7 +15,11 @@ export class CustomerSearchService {
     private readonly loaders: SegmentsLoaders,
   ) {}
 
-  async search(query: string | null | undefined, first: number | null | undefined, after?: string | null) {
+  async search(
+    query: string | null | undefined,
+    first: number | null | undefined,
+    after?: string | null,
+  ) {
     const limit = pageSize(first, 50);
     const cursor = decodeCursor(after);
     const where = searchFilter(query);
@@ -28,7 +32,10 @@ export class CustomerSearchService {
     for (const { node } of page.edges) this.loaders.profile.prime(node.customerId, node);
     const connection = new CustomerConnection(() => this.em.count(CustomerProfile, where));
     connection.pageInfo = page.pageInfo;
-    connection.edges = page.edges.map(({ cursor: c, node }) => ({ cursor: c, node: { id: node.customerId } }));
+    connection.edges = page.edges.map(({ cursor: c, node }) => ({
+      cursor: c,
+      node: { id: node.customerId },
+    }));
     return connection;
   }
 }

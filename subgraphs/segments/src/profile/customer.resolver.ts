@@ -10,7 +10,8 @@ import { CustomerProfile } from './profile.entity.js';
 @Resolver(() => Customer)
 export class CustomerResolver {
   @Query(() => CustomerConnection, {
-    description: "Search over the synced profiles: exact id, email prefix, first or last name prefix",
+    description:
+      'Search over the synced profiles: exact id, email prefix, first or last name prefix',
   })
   customers(
     @Arg('query', () => String, { nullable: true }) query: string | null,
@@ -21,8 +22,14 @@ export class CustomerResolver {
     return new CustomerSearchService(ctx.em, ctx.loaders).search(query, first, after);
   }
 
-  @FieldResolver(() => CustomerProfile, { nullable: true, description: 'Null until the first event' })
-  profile(@Root() customer: Customer, @Ctx() ctx: SegmentsContext): Promise<CustomerProfile | null> {
+  @FieldResolver(() => CustomerProfile, {
+    nullable: true,
+    description: 'Null until the first event',
+  })
+  profile(
+    @Root() customer: Customer,
+    @Ctx() ctx: SegmentsContext,
+  ): Promise<CustomerProfile | null> {
     return ctx.loaders.profile.load(customer.id);
   }
 

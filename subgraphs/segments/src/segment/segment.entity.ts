@@ -19,7 +19,9 @@ export class Segment {
   @Property({ type: 'text', nullable: true })
   description?: string | null;
 
-  @Field(() => GraphQLJSON, { description: 'Rule tree; grammar published by segmentDefinitionSchema' })
+  @Field(() => GraphQLJSON, {
+    description: 'Rule tree; grammar published by segmentDefinitionSchema',
+  })
   @Property({ type: 'jsonb' })
   definition!: Record<string, unknown>;
 

@@ -27,7 +27,10 @@ export class SegmentResolver {
       { orderBy: { id: 'asc' }, limit: limit + 1 },
     );
     const connection = new SegmentConnection(() => ctx.em.count(Segment, live));
-    Object.assign(connection, toPage(rows, limit, (s) => ({ sort: s.id, id: s.id })));
+    Object.assign(
+      connection,
+      toPage(rows, limit, (s) => ({ sort: s.id, id: s.id })),
+    );
     return connection;
   }
 
@@ -54,7 +57,10 @@ export class SegmentResolver {
     const page = toPage(rows, limit, (m) => ({ sort: m.customerId, id: m.customerId }));
     const connection = new CustomerConnection(() => ctx.loaders.memberCount.load(segment.id));
     connection.pageInfo = page.pageInfo;
-    connection.edges = page.edges.map(({ cursor: c, node }) => ({ cursor: c, node: { id: node.customerId } }));
+    connection.edges = page.edges.map(({ cursor: c, node }) => ({
+      cursor: c,
+      node: { id: node.customerId },
+    }));
     return connection;
   }
 }
