@@ -15,3 +15,7 @@ export * from './metrics.js';
 export * from './federation/loaders.js';
 export * from './federation/shared-types.js';
 export * from './pagination.js';
+export * from './bus/create-bus.js';
+export * from './bus/event-bus.js';
+export * from './bus/nats-jetstream.js';
+export * from './bus/pg-event-log.js';

@@ -1,0 +1,102 @@
+/**
+ * The event bus port. Two transports implement it: NATS JetStream (when NATS_URL is set) and a
+ * PostgreSQL-backed log (the embedded default). Both give the same guarantees, checked by one
+ * contract suite: at-least-once delivery to durable named consumers, de-duplication of a message
+ * id per subject, bounded redelivery with backoff, and a dead-letter record with the failure reason.
+ * Exactly-once effects are the consumer's job (processed ids recorded with the effect).
+ */
+
+export interface BusMessage<T = unknown> {
+  /** Unique per subject: publishing the same id twice delivers it once (the de-duplication key). */
+  id: string;
+  subject: string;
+  data: T;
+}
+
+export interface Delivery<T = unknown> extends BusMessage<T> {
+  /** 1 on the first delivery, then 2, 3, ... up to maxDeliver. */
+  attempt: number;
+}
+
+export interface ConsumerOptions<T> {
+  /** Durable consumer name: its position survives restarts; replicas with the same name share it. */
+  name: string;
+  subjects: string[];
+  /**
+   * Handles a batch all-or-nothing. When it throws, the transport retries the batch's messages one
+   * by one, so a poison message is isolated and the rest flow.
+   */
+  handle: (batch: Delivery<T>[]) => Promise<void>;
+  batchSize?: number;
+  /** Deliveries before a message goes to the dead letters (default 5). */
+  maxDeliver?: number;
+  /** Delay before redelivery n (the last value repeats). */
+  backoffMs?: number[];
+  /** Called when a message is dead-lettered (logging, metrics). */
+  onDeadLetter?: (letter: DeadLetter) => void;
+}
+
+export interface DeadLetter {
+  consumer: string;
+  subject: string;
+  id: string;
+  data: unknown;
+  reason: string;
+  attempts: number;
+  failedAt: Date;
+}
+
+export interface Consumer {
+  stop(): Promise<void>;
+}
+
+export interface EventBus {
+  readonly kind: 'nats' | 'postgres';
+  /** Durably stores the messages (resolves once they cannot be lost). */
+  publish(messages: BusMessage[]): Promise<void>;
+  consume<T>(options: ConsumerOptions<T>): Promise<Consumer>;
+  deadLetters(consumer: string): Promise<DeadLetter[]>;
+  /** Throws when the transport is unreachable (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BACKOFF_MS = [1_000, 5_000, 30_000, 120_000];
+export const DEFAULT_MAX_DELIVER = 5;
+
+export function backoffFor(attempt: number, backoffMs: number[] = DEFAULT_BACKOFF_MS): number {
+  return backoffMs[Math.min(attempt - 1, backoffMs.length - 1)] ?? 1_000;
+}
+
+export function describeError(error: unknown): string {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return message.slice(0, 2_000);
+}
+
+/**
+ * Runs a batch; when the batch fails, runs each message alone and reports which failed, so one
+ * poison message cannot hold back the others.
+ */
+export async function handleIsolating<T>(
+  batch: Delivery<T>[],
+  handle: (batch: Delivery<T>[]) => Promise<void>,
+): Promise<Map<Delivery<T>, unknown>> {
+  const failures = new Map<Delivery<T>, unknown>();
+  try {
+    await handle(batch);
+    return failures;
+  } catch (error) {
+    if (batch.length === 1) {
+      failures.set(batch[0], error);
+      return failures;
+    }
+  }
+  for (const delivery of batch) {
+    try {
+      await handle([delivery]);
+    } catch (error) {
+      failures.set(delivery, error);
+    }
+  }
+  return failures;
+}
