@@ -14,7 +14,10 @@ export const gatewayEnv = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
     PUBLIC_URL: url.default('http://localhost:4000'),
+    /** The event log lives in PostgreSQL when NATS_URL is not set. */
     DATABASE_URL: postgresUrl.optional(),
+    NATS_URL: z.string().optional(),
+    INGEST_WRITE_KEY: z.string().min(8, 'must be at least 8 characters'),
     GATEWAY_PROOF_SECRET: z.string().min(32, 'must be at least 32 characters'),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_JWKS_URL: url.optional(),
@@ -29,6 +32,10 @@ export const gatewayEnv = z
     /** The reference e-commerce subgraph, used when ECOMMERCE_SUBGRAPH_URL is not set. */
     REFERENCE_ECOMMERCE_URL: url.default('http://localhost:4005/graphql'),
     SCHEMA_DIR: z.string().default(fileURLToPath(new URL('../../schema', import.meta.url))),
+  })
+  .refine((c) => c.DATABASE_URL || c.NATS_URL, {
+    message: 'set NATS_URL (JetStream) or DATABASE_URL (the PostgreSQL event log) for ingestion',
+    path: ['DATABASE_URL'],
   })
   .refine((c) => c.AUTH_JWT_SECRET || c.AUTH_JWKS_URL, {
     message: 'set AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL',

@@ -9,18 +9,21 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import {
   ANONYMOUS,
+  createEventBus,
   createLogger,
   createServiceApp,
   formatError,
   GatewayProof,
   listen,
+  type Logger,
   ServiceMetrics,
   UserTokenVerifier,
 } from '@marketing/platform';
-import express from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import { Agent, fetch } from 'undici';
 import { subgraphUrls, type GatewayConfig } from './config.js';
 import { createPooledFetcher, SubgraphDataSource, type GatewayContext } from './data-source.js';
+import { ingestionRouter } from './ingestion/ingest.routes.js';
 import { loadSupergraph } from './supergraph.js';
 
 export interface RunningGateway {
@@ -63,13 +66,21 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     },
   });
 
+  const bus = await createEventBus(
+    { NATS_URL: config.NATS_URL, DATABASE_URL: config.DATABASE_URL ?? '' },
+    'gateway',
+  );
   const app = createServiceApp({
     metrics,
     logger,
-    readiness: Object.fromEntries(
-      Object.entries(urls).map(([name, url]) => [name, () => checkSubgraphReady(url, agent)]),
-    ),
+    readiness: {
+      bus: () => bus.ping(),
+      ...Object.fromEntries(
+        Object.entries(urls).map(([name, url]) => [name, () => checkSubgraphReady(url, agent)]),
+      ),
+    },
   });
+  app.use(ingestionRouter({ bus, writeKey: config.INGEST_WRITE_KEY, logger }));
   const listening = await listen(app, config.PORT, config.HOST);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -95,6 +106,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       },
     }),
   );
+  app.use(unexpectedError(logger));
   logger.info({ url: `${listening.url}/graphql` }, 'gateway ready');
   return {
     url: `${listening.url}/graphql`,
@@ -102,7 +114,16 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       await apollo.stop();
       await listening.close();
       await agent.close();
+      await bus.close();
     },
+  };
+}
+
+/** The last handler: a bug answers 500 with no detail; the detail goes to the log. */
+function unexpectedError(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    logger.error({ err: error }, 'unhandled error in an HTTP route');
+    if (!res.headersSent) res.status(500).json({ error: 'Internal server error' });
   };
 }
 

@@ -40,6 +40,8 @@ export function subgraphEnv(defaultPort: number) {
     PORT: port(defaultPort),
     HOST: z.string().default('0.0.0.0'),
     DATABASE_URL: postgresUrl,
+    /** NATS JetStream for the event bus; unset: the PostgreSQL event log in DATABASE_URL. */
+    NATS_URL: z.string().optional(),
     GATEWAY_PROOF_SECRET: z.string().min(32, 'must be at least 32 characters'),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

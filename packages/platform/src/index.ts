@@ -19,3 +19,5 @@ export * from './bus/create-bus.js';
 export * from './bus/event-bus.js';
 export * from './bus/nats-jetstream.js';
 export * from './bus/pg-event-log.js';
+export * from './bus/outbox.js';
+export * from './ingestion/segment-message.js';

@@ -12,7 +12,9 @@ export type SubgraphName = SubgraphEntry['name'];
 export interface RunningStack {
   gateway: RunningGateway;
   subgraphs: Record<SubgraphName, RunningSubgraph>;
-  secrets: { jwt: string; proof: string; issuer: string; audience: string };
+  secrets: { jwt: string; proof: string; issuer: string; audience: string; writeKey: string };
+  /** The gateway's origin (ingestion, tracking), e.g. http://127.0.0.1:41234. */
+  origin: string;
   /** A user token for the stack's gateway. */
   token(roles: Role[], sub?: string): Promise<string>;
   close(): Promise<void>;
@@ -20,6 +22,8 @@ export interface RunningStack {
 
 export async function startStack(options: {
   databaseUrl: string;
+  /** NATS JetStream for the bus; the PostgreSQL event log when absent. */
+  natsUrl?: string;
   logLevel?: string;
 }): Promise<RunningStack> {
   const secrets = {
@@ -27,6 +31,7 @@ export async function startStack(options: {
     proof: randomBytes(32).toString('hex'),
     issuer: 'https://auth.test.local/',
     audience: 'marketing-platform',
+    writeKey: `wk_test_${randomBytes(12).toString('hex')}`,
   };
   const logLevel = options.logLevel ?? 'warn';
   const started = await Promise.all(
@@ -35,6 +40,7 @@ export async function startStack(options: {
         PORT: 0,
         HOST: '127.0.0.1',
         DATABASE_URL: options.databaseUrl,
+        NATS_URL: options.natsUrl,
         GATEWAY_PROOF_SECRET: secrets.proof,
         LOG_LEVEL: logLevel,
       }),
@@ -50,6 +56,9 @@ export async function startStack(options: {
       NODE_ENV: 'test',
       LOG_LEVEL: logLevel,
       GATEWAY_PROOF_SECRET: secrets.proof,
+      DATABASE_URL: options.databaseUrl,
+      NATS_URL: options.natsUrl,
+      INGEST_WRITE_KEY: secrets.writeKey,
       AUTH_JWT_SECRET: secrets.jwt,
       AUTH_ISSUER: secrets.issuer,
       AUTH_AUDIENCE: secrets.audience,
@@ -60,6 +69,7 @@ export async function startStack(options: {
     gateway,
     subgraphs,
     secrets,
+    origin: gateway.url.replace(/\/graphql$/, ''),
     token: (roles, sub = 'user-1') =>
       signUserToken(secrets.jwt, {
         sub,

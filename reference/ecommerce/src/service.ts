@@ -1,5 +1,6 @@
 /** The e-commerce subgraph as a startable service. */
 import {
+  OutboxMessage,
   startSubgraph,
   type SubgraphDefinition,
   type SubgraphRuntimeConfig,
@@ -13,9 +14,14 @@ import { buildEcommerceSchema } from './schema.js';
 
 export const ecommerceSubgraph: SubgraphDefinition<EcommerceLoaders> = {
   name: 'ecommerce',
-  database: { schema: 'ecommerce', entities: [Customer, Product, Order, OrderLine], migrations },
+  database: {
+    schema: 'ecommerce',
+    entities: [Customer, Product, Order, OrderLine, OutboxMessage],
+    migrations,
+  },
   buildSchema: buildEcommerceSchema,
   createLoaders,
+  bus: { outbox: true },
 };
 
 export function startEcommerce(config: SubgraphRuntimeConfig) {

@@ -1,11 +1,19 @@
 /** The Segmentation Service as a startable subgraph. */
 import {
+  OutboxMessage,
+  ProcessedMessage,
   startSubgraph,
   type SubgraphDefinition,
   type SubgraphRuntimeConfig,
 } from '@marketing/platform';
 import { createLoaders, type SegmentsLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
+import {
+  CustomerEvent,
+  CustomerOrder,
+  CustomerOrderRefund,
+} from './profile/customer-event.entity.js';
+import { startProfileConsumer } from './profile/profile.consumer.js';
 import { CustomerProfile } from './profile/profile.entity.js';
 import { buildSegmentsSchema } from './schema.js';
 import { Segment, SegmentMembership } from './segment/segment.entity.js';
@@ -14,11 +22,22 @@ export const segmentsSubgraph: SubgraphDefinition<SegmentsLoaders> = {
   name: 'segments',
   database: {
     schema: 'segments',
-    entities: [CustomerProfile, Segment, SegmentMembership],
+    entities: [
+      CustomerProfile,
+      CustomerEvent,
+      CustomerOrder,
+      CustomerOrderRefund,
+      Segment,
+      SegmentMembership,
+      OutboxMessage,
+      ProcessedMessage,
+    ],
     migrations,
   },
   buildSchema: buildSegmentsSchema,
   createLoaders,
+  bus: { outbox: true },
+  startWorkers: ({ orm, bus, logger }) => startProfileConsumer({ orm, bus: bus!, logger }),
 };
 
 export function startSegments(config: SubgraphRuntimeConfig) {

@@ -14,6 +14,9 @@ import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { GatewayProof, PROOF_HEADER } from '../auth/gateway-proof.js';
 import type { Identity } from '../auth/identity.js';
+import { createEventBus } from '../bus/create-bus.js';
+import type { EventBus } from '../bus/event-bus.js';
+import { startOutboxRelay, type OutboxRelay } from '../bus/outbox.js';
 import { migrate, openDatabase, type DatabaseOptions } from '../database.js';
 import { formatError } from '../errors.js';
 import { createServiceApp, listen, type ReadinessCheck } from '../http/service-app.js';
@@ -31,7 +34,9 @@ export interface SubgraphDefinition<Loaders> {
   database: Omit<DatabaseOptions, 'url' | 'onQuery'>;
   buildSchema: () => Promise<GraphQLSchema>;
   createLoaders: (em: EntityManager) => Loaders;
-  /** Background work owned by the service (consumers, relays); started after migrations. */
+  /** Connect to the event bus; with `outbox`, relay the service's outbox table to it. */
+  bus?: { outbox: boolean };
+  /** Background work owned by the service (consumers); started after migrations. */
   startWorkers?: (deps: SubgraphDeps) => Promise<() => Promise<void>>;
   readiness?: Record<string, ReadinessCheck>;
 }
@@ -40,12 +45,15 @@ export interface SubgraphDeps {
   orm: MikroORM;
   logger: Logger;
   metrics: ServiceMetrics;
+  bus?: EventBus;
+  outbox?: OutboxRelay;
 }
 
 export interface SubgraphRuntimeConfig {
   PORT: number;
   HOST: string;
   DATABASE_URL: string;
+  NATS_URL?: string;
   GATEWAY_PROOF_SECRET: string;
   LOG_LEVEL: string;
 }
@@ -71,8 +79,13 @@ export async function startSubgraph<Loaders>(
     const applied = await migrate(orm, config.DATABASE_URL, definition.database.schema);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const schema = await definition.buildSchema();
-    const stopWorkers =
-      (await definition.startWorkers?.({ orm, logger, metrics })) ?? (async () => {});
+    const bus = definition.bus ? await createEventBus(config, definition.name) : undefined;
+    const outbox =
+      bus && definition.bus?.outbox
+        ? startOutboxRelay({ orm, schema: definition.database.schema, bus, logger })
+        : undefined;
+    const deps: SubgraphDeps = { orm, logger, metrics, bus, outbox };
+    const stopWorkers = (await definition.startWorkers?.(deps)) ?? (async () => {});
     const proof = new GatewayProof(config.GATEWAY_PROOF_SECRET);
 
     const app = createServiceApp({
@@ -84,6 +97,7 @@ export async function startSubgraph<Loaders>(
             .getConnection()
             .execute('select 1')
             .then(() => {}),
+        ...(bus ? { bus: () => bus.ping() } : {}),
         ...definition.readiness,
       },
     });
@@ -151,14 +165,14 @@ export async function startSubgraph<Loaders>(
     );
     logger.info({ url: `${listening.url}/graphql` }, 'subgraph ready');
     return {
+      ...deps,
       name: definition.name,
       url: `${listening.url}/graphql`,
-      orm,
-      logger,
-      metrics,
       close: async () => {
         await apollo.stop();
         await stopWorkers();
+        await outbox?.stop();
+        await bus?.close();
         await listening.close();
         await orm.close();
       },

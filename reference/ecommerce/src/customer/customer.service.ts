@@ -1,8 +1,9 @@
 /** Customer records of the reference e-commerce platform. */
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '@marketing/platform';
+import { addToOutbox, ConflictError, NotFoundError } from '@marketing/platform';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { identifyCustomer } from '../events/ecommerce.events.js';
 import { Customer } from './customer.entity.js';
 import type { CustomerInput } from './customer.input.js';
 
@@ -19,6 +20,7 @@ export class CustomerService {
       createdAt: new Date(),
       updatedAt: new Date(),
     });
+    addToOutbox(this.em, [identifyCustomer(customer, customer.createdAt)]);
     await this.flushUnique();
     return customer;
   }
@@ -30,6 +32,8 @@ export class CustomerService {
     customer.firstName = input.firstName ?? null;
     customer.lastName = input.lastName ?? null;
     customer.country = input.country?.toUpperCase() ?? null;
+    customer.updatedAt = new Date();
+    addToOutbox(this.em, [identifyCustomer(customer, customer.updatedAt)]);
     await this.flushUnique();
     return customer;
   }

@@ -1,8 +1,9 @@
 /** Placing orders: prices come from the catalogue, the total from the lines. */
 import { randomUUID } from 'node:crypto';
-import { InvalidInputError, NotFoundError } from '@marketing/platform';
+import { addToOutbox, InvalidInputError, NotFoundError } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Customer } from '../customer/customer.entity.js';
+import { orderCompleted } from '../events/ecommerce.events.js';
 import { Product } from '../product/product.entity.js';
 import { Order, OrderLine } from './order.entity.js';
 import type { PlaceOrderInput } from './order.input.js';
@@ -47,6 +48,7 @@ export class OrderService {
       );
     }
     order.total = Math.round(total * 100) / 100;
+    addToOutbox(this.em, [orderCompleted(order)]);
     await this.em.flush();
     return order;
   }

@@ -1,0 +1,48 @@
+/**
+ * Feeds the profile projection from `ecommerce.events`, whichever transport carries it. Messages are
+ * validated again here: other systems publish to the stream too, and a malformed one must end in
+ * the dead letters with its reason, not in the profile.
+ */
+import {
+  ECOMMERCE_EVENTS_SUBJECT,
+  parseSegmentMessage,
+  type Delivery,
+  type EventBus,
+  type IngestedMessage,
+  type Logger,
+} from '@marketing/platform';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { PROFILE_CONSUMER, ProfileProjection } from './profile.projection.js';
+
+export function toIngestedMessage(delivery: Delivery<unknown>): IngestedMessage {
+  const data = delivery.data as Record<string, unknown> | null;
+  const withId =
+    data && typeof data === 'object' && !data.messageId
+      ? { ...data, messageId: delivery.id }
+      : data;
+  const parsed = parseSegmentMessage(withId);
+  if (!parsed.ok) {
+    throw new Error(
+      `invalid message ${delivery.id}: ${parsed.errors.map((e) => `${e.path || '(message)'} ${e.message}`).join('; ')}`,
+    );
+  }
+  return parsed.message;
+}
+
+export async function startProfileConsumer(deps: { orm: MikroORM; bus: EventBus; logger: Logger }) {
+  const projection = new ProfileProjection(deps.orm.em);
+  const consumer = await deps.bus.consume<unknown>({
+    name: PROFILE_CONSUMER,
+    subjects: [ECOMMERCE_EVENTS_SUBJECT],
+    batchSize: 1_000,
+    handle: async (batch) => {
+      await projection.apply(batch.map(toIngestedMessage));
+    },
+    onDeadLetter: (letter) =>
+      deps.logger.error(
+        { messageId: letter.id, reason: letter.reason },
+        'profile projection: message dead-lettered',
+      ),
+  });
+  return () => consumer.stop();
+}
