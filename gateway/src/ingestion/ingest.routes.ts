@@ -58,12 +58,10 @@ export function ingestionRouter(options: {
   const batch = async (req: Request, res: Response) => {
     const items: unknown = (req.body as { batch?: unknown } | undefined)?.batch;
     if (!Array.isArray(items)) {
-      res
-        .status(400)
-        .json({
-          success: false,
-          errors: [{ path: 'batch', message: 'must be an array of messages' }],
-        });
+      res.status(400).json({
+        success: false,
+        errors: [{ path: 'batch', message: 'must be an array of messages' }],
+      });
       return;
     }
     const receivedAt = new Date();

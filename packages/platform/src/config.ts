@@ -42,6 +42,11 @@ export function subgraphEnv(defaultPort: number) {
     DATABASE_URL: postgresUrl,
     /** NATS JetStream for the event bus; unset: the PostgreSQL event log in DATABASE_URL. */
     NATS_URL: z.string().optional(),
+    /** Redelivery delays of failed messages in ms, comma-separated (the last repeats). */
+    BUS_BACKOFF_MS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,5000,30000')
+      .optional(),
     GATEWAY_PROOF_SECRET: z.string().min(32, 'must be at least 32 characters'),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

@@ -37,7 +37,8 @@ export const segmentsSubgraph: SubgraphDefinition<SegmentsLoaders> = {
   buildSchema: buildSegmentsSchema,
   createLoaders,
   bus: { outbox: true },
-  startWorkers: ({ orm, bus, logger }) => startProfileConsumer({ orm, bus: bus!, logger }),
+  startWorkers: ({ orm, bus, logger, backoffMs }) =>
+    startProfileConsumer({ orm, bus: bus!, logger, backoffMs }),
 };
 
 export function startSegments(config: SubgraphRuntimeConfig) {

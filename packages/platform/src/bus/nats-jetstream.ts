@@ -33,6 +33,8 @@ const STREAM = 'EVENTS';
 const DEAD_LETTER_STREAM = 'DEADLETTER';
 export const STREAM_SUBJECTS = ['ecommerce.>', 'marketing.>'];
 const codec = JSONCodec();
+/** Unacked messages of a crashed consumer come back after this; handlers signal progress within it. */
+const ACK_WAIT_MS = 10_000;
 
 export class NatsJetStreamBus implements EventBus {
   readonly kind = 'nats' as const;
@@ -101,8 +103,11 @@ export class NatsJetStreamBus implements EventBus {
   private async ensureConsumer(durable: string, subject: string): Promise<void> {
     try {
       const info = await this.jsm.consumers.info(STREAM, durable);
-      if (info.config.filter_subject !== subject) {
-        await this.jsm.consumers.update(STREAM, durable, { filter_subject: subject });
+      if (info.config.filter_subject !== subject || info.config.ack_wait !== nanos(ACK_WAIT_MS)) {
+        await this.jsm.consumers.update(STREAM, durable, {
+          filter_subject: subject,
+          ack_wait: nanos(ACK_WAIT_MS),
+        });
       }
     } catch {
       await this.jsm.consumers.add(STREAM, {
@@ -110,7 +115,7 @@ export class NatsJetStreamBus implements EventBus {
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         filter_subject: subject,
-        ack_wait: nanos(60_000),
+        ack_wait: nanos(ACK_WAIT_MS),
         max_ack_pending: 20_000,
       });
     }
@@ -208,7 +213,10 @@ class NatsConsumer<T> {
       data: decode(m) as T,
       attempt: m.info.deliveryCount,
     }));
-    const failures = await handleIsolating<T>(deliveries, this.options.handle);
+    const heartbeat = setInterval(() => batch.forEach((m) => m.working()), ACK_WAIT_MS / 2);
+    const failures = await handleIsolating<T>(deliveries, this.options.handle).finally(() =>
+      clearInterval(heartbeat),
+    );
     await Promise.all(
       batch.map(async (m, i) => {
         const delivery = deliveries[i];

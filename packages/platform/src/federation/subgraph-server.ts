@@ -47,6 +47,8 @@ export interface SubgraphDeps {
   metrics: ServiceMetrics;
   bus?: EventBus;
   outbox?: OutboxRelay;
+  /** Redelivery backoff for the service's consumers (BUS_BACKOFF_MS). */
+  backoffMs?: number[];
 }
 
 export interface SubgraphRuntimeConfig {
@@ -54,6 +56,7 @@ export interface SubgraphRuntimeConfig {
   HOST: string;
   DATABASE_URL: string;
   NATS_URL?: string;
+  BUS_BACKOFF_MS?: string;
   GATEWAY_PROOF_SECRET: string;
   LOG_LEVEL: string;
 }
@@ -84,7 +87,8 @@ export async function startSubgraph<Loaders>(
       bus && definition.bus?.outbox
         ? startOutboxRelay({ orm, schema: definition.database.schema, bus, logger })
         : undefined;
-    const deps: SubgraphDeps = { orm, logger, metrics, bus, outbox };
+    const backoffMs = config.BUS_BACKOFF_MS?.split(',').map(Number);
+    const deps: SubgraphDeps = { orm, logger, metrics, bus, outbox, backoffMs };
     const stopWorkers = (await definition.startWorkers?.(deps)) ?? (async () => {});
     const proof = new GatewayProof(config.GATEWAY_PROOF_SECRET);
 
@@ -107,6 +111,7 @@ export async function startSubgraph<Loaders>(
       introspection: true,
       csrfPrevention: true,
       includeStacktraceInErrorResponses: false,
+      stopOnTerminationSignals: false,
       formatError: (formatted, error) =>
         formatError(formatted, error, (err) =>
           logger.error({ err }, 'unhandled error in resolver'),

@@ -29,12 +29,18 @@ export function toIngestedMessage(delivery: Delivery<unknown>): IngestedMessage 
   return parsed.message;
 }
 
-export async function startProfileConsumer(deps: { orm: MikroORM; bus: EventBus; logger: Logger }) {
+export async function startProfileConsumer(deps: {
+  orm: MikroORM;
+  bus: EventBus;
+  logger: Logger;
+  backoffMs?: number[];
+}) {
   const projection = new ProfileProjection(deps.orm.em);
   const consumer = await deps.bus.consume<unknown>({
     name: PROFILE_CONSUMER,
     subjects: [ECOMMERCE_EVENTS_SUBJECT],
     batchSize: 1_000,
+    backoffMs: deps.backoffMs,
     handle: async (batch) => {
       await projection.apply(batch.map(toIngestedMessage));
     },
