@@ -56,6 +56,12 @@ export interface EventBus {
   publish(messages: BusMessage[]): Promise<void>;
   consume<T>(options: ConsumerOptions<T>): Promise<Consumer>;
   deadLetters(consumer: string): Promise<DeadLetter[]>;
+  /** Reads every retained message of a subject from the start, in order, in batches (rebuilds). */
+  replay(
+    subject: string,
+    handle: (batch: BusMessage[]) => Promise<void>,
+    batchSize?: number,
+  ): Promise<number>;
   /** Throws when the transport is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -158,6 +158,41 @@ export class NatsJetStreamBus implements EventBus {
     }
   }
 
+  async replay(
+    subject: string,
+    handle: (batch: BusMessage[]) => Promise<void>,
+    batchSize = 2_000,
+  ): Promise<number> {
+    const reader = await this.jsm.consumers.add(STREAM, {
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: subject,
+      inactive_threshold: nanos(60_000),
+    });
+    let total = 0;
+    try {
+      const consumer = await this.js.consumers.get(STREAM, reader.name);
+      let pending = reader.num_pending;
+      while (pending > 0) {
+        const batch: BusMessage[] = [];
+        const messages = await consumer.fetch({
+          max_messages: Math.min(batchSize, pending),
+          expires: 5_000,
+        });
+        for await (const m of messages) {
+          batch.push({ id: messageId(m), subject: m.subject, data: decode(m) });
+          pending = m.info.pending;
+        }
+        if (batch.length === 0) break;
+        await handle(batch);
+        total += batch.length;
+      }
+      return total;
+    } finally {
+      await this.jsm.consumers.delete(STREAM, reader.name).catch(() => {});
+    }
+  }
+
   async ping(): Promise<void> {
     await this.jsm.getAccountInfo();
   }

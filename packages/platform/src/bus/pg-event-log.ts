@@ -150,6 +150,33 @@ export class PgEventLog implements EventBus {
     }));
   }
 
+  async replay(
+    subject: string,
+    handle: (batch: BusMessage[]) => Promise<void>,
+    batchSize = 2_000,
+  ): Promise<number> {
+    let position = '0';
+    let total = 0;
+    for (;;) {
+      const { rows } = await this.pool.query<LogRow>(
+        'select seq, subject, message_id, data from bus.event_log where subject = $1 and seq > $2 order by seq limit $3',
+        [subject, position, batchSize],
+      );
+      if (rows.length === 0) return total;
+      await handle(rows.map((r) => ({ id: r.message_id, subject: r.subject, data: r.data })));
+      total += rows.length;
+      position = rows[rows.length - 1].seq;
+    }
+  }
+
+  /** The newest sequence number of the log (a replay's end; a consumer's new position). */
+  async head(): Promise<string> {
+    const { rows } = await this.pool.query(
+      'select coalesce(max(seq), 0)::text as seq from bus.event_log',
+    );
+    return rows[0].seq;
+  }
+
   async ping(): Promise<void> {
     await this.pool.query('select 1');
   }
