@@ -7,6 +7,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '@marketing/platfor
 
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   federation: () => import('./federation.bench.js'),
+  ingest: () => import('./ingest.bench.js'),
 };
 
 const name = process.argv[2];

@@ -193,6 +193,16 @@ export class NatsJetStreamBus implements EventBus {
     }
   }
 
+  /**
+   * Removes a subject's retained messages and the named consumers (tests and benchmarks that own
+   * a subject on a shared server start from a clean state).
+   */
+  async reset(subject: string, consumers: string[]): Promise<void> {
+    await this.jsm.streams.purge(STREAM, { filter: subject });
+    for (const name of consumers)
+      await this.jsm.consumers.delete(STREAM, consumerName(name)).catch(() => {});
+  }
+
   async ping(): Promise<void> {
     await this.jsm.getAccountInfo();
   }
