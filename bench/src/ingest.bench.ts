@@ -4,8 +4,8 @@
  * event store. Paths: HTTP /v1/batch through the gateway (PostgreSQL event log), and NATS
  * JetStream `ecommerce.events` consumed by the segments projection (when NATS_URL is set).
  */
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { generatePopulation, toMessage } from '@marketing/ecommerce';
 import {
   createLogger,
