@@ -70,6 +70,25 @@ export function quoteIdent(name: string): string {
   return `"${name}"`;
 }
 
+/** Runs `work` in one transaction on a pooled client: committed if it resolves, rolled back if not. */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /** Waits until PostgreSQL accepts connections (services may start before the database). */
 export async function waitForDatabase(url: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

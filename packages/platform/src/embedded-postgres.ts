@@ -2,8 +2,8 @@
  * A real PostgreSQL shipped as an npm package: the default database of `npm start` and `npm test`
  * when DATABASE_URL is unset. Data are kept in `dir` between runs.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -42,7 +42,10 @@ export async function startEmbeddedPostgres(options: {
     onLog: (line) => options.log?.(String(line)),
     onError: (line) => options.log?.(String(line)),
   });
-  if (!existsSync(join(options.dir, 'PG_VERSION'))) await server.initialise();
+  if (!existsSync(join(options.dir, 'PG_VERSION'))) {
+    mkdirSync(dirname(options.dir), { recursive: true });
+    await server.initialise();
+  }
   removeStalePidFile(options.dir);
   await server.start();
   const adminUrl = `postgres://postgres:${password}@127.0.0.1:${options.port}/postgres`;

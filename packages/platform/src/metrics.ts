@@ -3,7 +3,8 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 
 export class ServiceMetrics {
   readonly registry = new Registry();
-  readonly dbQueries: Counter<'service'>;
+  /** SQL statements, by origin: `graphql` (serving a request) or `background` (relays, consumers). */
+  readonly dbQueries: Counter<'service' | 'origin'>;
   readonly graphqlRequests: Counter<'service'>;
   readonly httpDuration: Histogram<'service' | 'route' | 'method' | 'status'>;
 
@@ -13,7 +14,7 @@ export class ServiceMetrics {
     this.dbQueries = new Counter({
       name: 'marketing_db_queries_total',
       help: 'SQL statements sent to PostgreSQL',
-      labelNames: ['service'],
+      labelNames: ['service', 'origin'],
       registers: [this.registry],
     });
     this.graphqlRequests = new Counter({
@@ -32,8 +33,13 @@ export class ServiceMetrics {
   }
 
   /** Current value of a counter (used by tests and benchmarks that read the service's own figures). */
-  async counterValue(counter: Counter<'service'>): Promise<number> {
+  async counterValue<L extends string>(
+    counter: Counter<L>,
+    labels: Partial<Record<L, string>> = {},
+  ): Promise<number> {
     const { values } = await counter.get();
-    return values.reduce((sum, v) => sum + v.value, 0);
+    return values
+      .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k as L] === want))
+      .reduce((sum, v) => sum + v.value, 0);
   }
 }

@@ -119,7 +119,7 @@ async function counters(): Promise<Record<SubgraphName, { requests: number; sql:
       name,
       {
         requests: await s.metrics.counterValue(s.metrics.graphqlRequests),
-        sql: await s.metrics.counterValue(s.metrics.dbQueries),
+        sql: await s.metrics.counterValue(s.metrics.dbQueries, { origin: 'graphql' }),
       },
     ]),
   );

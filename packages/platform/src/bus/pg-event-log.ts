@@ -9,6 +9,7 @@
  * a backoff and, after maxDeliver attempts, to `bus.dead_letter` with the reason.
  */
 import pg from 'pg';
+import { inTransaction } from '../database.js';
 import {
   backoffFor,
   DEFAULT_MAX_DELIVER,
@@ -95,9 +96,7 @@ export class PgEventLog implements EventBus {
 
   async publish(messages: BusMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
+    await inTransaction(this.pool, async (client) => {
       await client.query('select pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
       await client.query(
         `with inserted as (
@@ -112,13 +111,7 @@ export class PgEventLog implements EventBus {
           messages.map((m) => JSON.stringify(m.data)),
         ],
       );
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async consume<T>(options: ConsumerOptions<T>): Promise<Consumer> {

@@ -2,6 +2,7 @@
  * Starts one subgraph: database and migrations, the federated schema behind Apollo Server, the
  * gateway proof-of-origin check, and a per-request context `{ em, loaders, viewer }`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ApolloServer } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
@@ -73,10 +74,12 @@ export async function startSubgraph<Loaders>(
 ): Promise<RunningSubgraph> {
   const logger = createLogger(definition.name, config.LOG_LEVEL);
   const metrics = new ServiceMetrics(definition.name);
+  // Tells SQL issued while serving a GraphQL request from the background work's.
+  const serving = new AsyncLocalStorage<true>();
   const orm = await openDatabase({
     ...definition.database,
     url: config.DATABASE_URL,
-    onQuery: () => metrics.dbQueries.inc(),
+    onQuery: () => metrics.dbQueries.inc({ origin: serving.getStore() ? 'graphql' : 'background' }),
   });
   try {
     const applied = await migrate(orm, config.DATABASE_URL, definition.database.schema);
@@ -125,6 +128,7 @@ export async function startSubgraph<Loaders>(
     await apollo.start();
     app.use(
       '/graphql',
+      (_req, _res, next) => serving.run(true, next),
       async (req, res, next) => {
         metrics.graphqlRequests.inc();
         const viewer = await proof.verify(req.header(PROOF_HEADER));

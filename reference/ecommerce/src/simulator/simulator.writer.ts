@@ -3,7 +3,7 @@
  * its outbox: the running e-commerce service relays the outbox to `ecommerce.events`, exactly as it
  * does for changes made through its API. Bulk statements, a chunk of events per transaction.
  */
-import { ECOMMERCE_EVENTS_SUBJECT, type IngestedMessage } from '@marketing/platform';
+import { ECOMMERCE_EVENTS_SUBJECT, inTransaction, type IngestedMessage } from '@marketing/platform';
 import type pg from 'pg';
 import type { Population, SimEvent } from './population.js';
 
@@ -99,9 +99,7 @@ async function writeChunk(
   const refunds = events.filter(
     (e) => e.kind === 'track' && e.event === 'Order Refunded',
   ) as Extract<SimEvent, { kind: 'track' }>[];
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  await inTransaction(pool, async (client) => {
     if (orders.length > 0) {
       await client.query(
         `insert into ecommerce."order" (id, customer_id, total, currency, status, placed_at)
@@ -144,11 +142,5 @@ async function writeChunk(
         ),
       ],
     );
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
