@@ -120,11 +120,24 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   };
 }
 
-/** The last handler: a bug answers 500 with no detail; the detail goes to the log. */
+/**
+ * The last handler. A client's mistake caught by a body parser (malformed or oversize JSON on
+ * /graphql) keeps its 4xx status and says what is wrong; a bug answers 500 with no detail.
+ */
 function unexpectedError(logger: Logger): ErrorRequestHandler {
-  return (error, _req, res, _next) => {
+  return (error: { status?: number; expose?: boolean; message?: string }, _req, res, _next) => {
+    if (res.headersSent) return;
+    const status = error.status ?? 500;
+    if (status < 500 && error.expose) {
+      res
+        .status(status)
+        .json({ errors: [{ message: error.message, extensions: { code: 'BAD_USER_INPUT' } }] });
+      return;
+    }
     logger.error({ err: error }, 'unhandled error in an HTTP route');
-    if (!res.headersSent) res.status(500).json({ error: 'Internal server error' });
+    res.status(500).json({
+      errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
   };
 }
 

@@ -186,6 +186,18 @@ describe('ingestion into the profile', () => {
     expect(await ingest('/v1/identify', { userId: 'u2' }, { writeKey: 'wrong-key' })).toMatchObject(
       { status: 401, body: { error: 'Unknown write key' } },
     );
+    const deep = `${'['.repeat(5_000)}"leaf"${']'.repeat(5_000)}`;
+    const nested = `{"userId":"u2","event":"Deep","properties":{"x":${deep}}}`;
+    expect(await ingest('/v1/track', null, { raw: nested })).toMatchObject({
+      status: 400,
+      body: { errors: [{ message: 'is nested too deeply' }] },
+    });
+    expect(
+      await ingest('/v1/identify', { userId: 'u2', traits: { name: 'a\u0000b' } }),
+    ).toMatchObject({
+      status: 400,
+      body: { errors: [{ message: expect.stringMatching(/NUL/) }] },
+    });
 
     const mixed = await ingest('/v1/batch', {
       batch: [
@@ -216,6 +228,18 @@ describe('ingestion into the profile', () => {
       ),
     ).toBe(1);
     expect(await profileOf('u2')).toBeNull();
+  });
+});
+
+describe('GraphQL transport errors', () => {
+  it('answers malformed JSON on /graphql with a 400, not a 500', async () => {
+    const response = await fetch(stack.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{"query": "{ __typename }"',
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 });
 

@@ -158,4 +158,28 @@ describe.each(transports)('event bus over %s', (_kind, connect) => {
     expect(delivered[0]).toMatchObject({ id: 'm0', attempt: 3 });
     expect(await bus.deadLetters(name)).toEqual([]);
   });
+
+  it('retries a batch that fails for an infrastructure reason without counting it against maxDeliver', async () => {
+    const delivered: Delivery[] = [];
+    let outage = 6;
+    await bus.publish(messages(0, 3));
+    const consumer = await bus.consume({
+      name,
+      subjects: [subject],
+      maxDeliver: 2,
+      backoffMs: [50],
+      handle: async (batch) => {
+        if (outage-- > 0) {
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+            code: 'ECONNREFUSED',
+          });
+        }
+        delivered.push(...batch);
+      },
+    });
+    await eventually(() => delivered.length === 3, 30_000);
+    await consumer.stop();
+    expect(delivered.map((d) => d.id).sort()).toEqual(['m0', 'm1', 'm2']);
+    expect(await bus.deadLetters(name)).toEqual([]);
+  });
 });

@@ -80,8 +80,40 @@ export function describeError(error: unknown): string {
 }
 
 /**
+ * An infrastructure failure (the database unreachable, a connection cut): no message is at fault,
+ * so transports retry the whole batch later without counting an attempt or dead-lettering.
+ */
+export class TransientFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`transient failure: ${describeError(cause)}`);
+    this.name = 'TransientFailure';
+  }
+}
+
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+export function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (TRANSIENT_CODES.has(code) || /^(08|57P0[1-3]|53)/.test(code)))
+    return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/i.test(
+    message,
+  );
+}
+
+/**
  * Runs a batch; when the batch fails, runs each message alone and reports which failed, so one
- * poison message cannot hold back the others.
+ * poison message cannot hold back the others. An infrastructure failure is rethrown as
+ * TransientFailure instead: retrying message by message would only count attempts against good
+ * messages.
  */
 export async function handleIsolating<T>(
   batch: Delivery<T>[],
@@ -92,6 +124,7 @@ export async function handleIsolating<T>(
     await handle(batch);
     return failures;
   } catch (error) {
+    if (isTransient(error)) throw new TransientFailure(error);
     if (batch.length === 1) {
       failures.set(batch[0], error);
       return failures;
@@ -101,6 +134,7 @@ export async function handleIsolating<T>(
     try {
       await handle([delivery]);
     } catch (error) {
+      if (isTransient(error)) throw new TransientFailure(error);
       failures.set(delivery, error);
     }
   }

@@ -22,6 +22,7 @@ import {
   DEFAULT_MAX_DELIVER,
   describeError,
   handleIsolating,
+  TransientFailure,
   type BusMessage,
   type Consumer,
   type ConsumerOptions,
@@ -233,9 +234,10 @@ class NatsConsumer<T> {
   }
 
   private async run(): Promise<void> {
-    const consumer = await this.js.consumers.get(STREAM, this.durable);
+    let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>> | undefined;
     while (!this.stopping) {
       try {
+        consumer ??= await this.js.consumers.get(STREAM, this.durable);
         const batch: JsMsg[] = [];
         const messages = await consumer.fetch({
           max_messages: this.options.batchSize ?? 500,
@@ -259,9 +261,17 @@ class NatsConsumer<T> {
       attempt: m.info.deliveryCount,
     }));
     const heartbeat = setInterval(() => batch.forEach((m) => m.working()), ACK_WAIT_MS / 2);
-    const failures = await handleIsolating<T>(deliveries, this.options.handle).finally(() =>
-      clearInterval(heartbeat),
-    );
+    let failures: Map<(typeof deliveries)[number], unknown>;
+    try {
+      failures = await handleIsolating<T>(deliveries, this.options.handle);
+    } catch (error) {
+      if (!(error instanceof TransientFailure)) throw error;
+      // Nobody's fault: the whole batch comes back later and never counts towards dead letters.
+      batch.forEach((m) => m.nak(1_000));
+      return;
+    } finally {
+      clearInterval(heartbeat);
+    }
     await Promise.all(
       batch.map(async (m, i) => {
         const delivery = deliveries[i];

@@ -83,13 +83,15 @@ export class PgEventLog implements EventBus {
     const pool = new pg.Pool({ connectionString: url, max: options.poolMax ?? 5 });
     // A restarted server drops idle clients; the pool replaces them, the error must not crash us.
     pool.on('error', () => {});
-    const client = await pool.connect();
     try {
-      await client.query('select pg_advisory_lock(hashtext($1))', ['bus:schema']);
-      await client.query(SCHEMA_SQL);
-      await client.query('select pg_advisory_unlock(hashtext($1))', ['bus:schema']);
-    } finally {
-      client.release();
+      await inTransaction(pool, async (client) => {
+        // Transaction-level: released at commit or rollback, whatever happens to the DDL.
+        await client.query('select pg_advisory_xact_lock(hashtext($1))', ['bus:schema']);
+        await client.query(SCHEMA_SQL);
+      });
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw error;
     }
     return new PgEventLog(pool, url);
   }
@@ -230,25 +232,31 @@ class PgConsumer<T> {
     if (this.session) return true;
     const session = new pg.Client({ connectionString: this.url });
     session.on('error', () => {});
-    await session.connect();
-    const { rows } = await session.query('select pg_try_advisory_lock(hashtext($1)) as locked', [
-      `bus:consumer:${this.options.name}`,
-    ]);
-    if (!rows[0].locked) {
-      await session.end();
-      return false;
+    try {
+      await session.connect();
+      const { rows } = await session.query('select pg_try_advisory_lock(hashtext($1)) as locked', [
+        `bus:consumer:${this.options.name}`,
+      ]);
+      if (!rows[0].locked) {
+        await session.end();
+        return false;
+      }
+      session.on('notification', (n) => {
+        if (this.options.subjects.includes(n.payload ?? '')) this.wake?.();
+      });
+      session.on('end', () => {
+        if (this.session === session) this.session = undefined;
+      });
+      await session.query(`listen ${CHANNEL}`);
+      await session.query(
+        'insert into bus.consumer_offset (consumer) values ($1) on conflict (consumer) do nothing',
+        [this.options.name],
+      );
+    } catch (error) {
+      // Never keep a half-set-up session: it would hold the consumer's lock with nobody consuming.
+      await session.end().catch(() => {});
+      throw error;
     }
-    session.on('notification', (n) => {
-      if (this.options.subjects.includes(n.payload ?? '')) this.wake?.();
-    });
-    session.on('end', () => {
-      if (this.session === session) this.session = undefined;
-    });
-    await session.query(`listen ${CHANNEL}`);
-    await session.query(
-      'insert into bus.consumer_offset (consumer) values ($1) on conflict (consumer) do nothing',
-      [this.options.name],
-    );
     this.session = session;
     return true;
   }
@@ -269,8 +277,9 @@ class PgConsumer<T> {
     );
     if (rows.length === 0) return 0;
     await this.deliver(rows.map((r) => ({ ...r, attempts: 0 })));
-    await this.pool.query(
-      'update bus.consumer_offset set position = $2, updated_at = now() where consumer = $1',
+    // Through the session that holds the lock, and never backwards.
+    await (this.session ?? this.pool).query(
+      'update bus.consumer_offset set position = greatest(position, $2), updated_at = now() where consumer = $1',
       [this.options.name, rows[rows.length - 1].seq],
     );
     return rows.length;

@@ -11,7 +11,7 @@ import {
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import express from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { GatewayProof, PROOF_HEADER } from '../auth/gateway-proof.js';
 import type { Identity } from '../auth/identity.js';
@@ -172,6 +172,17 @@ export async function startSubgraph<Loaders>(
         },
       }),
     );
+    app.use(((error: { status?: number; expose?: boolean; message?: string }, _req, res, _next) => {
+      const status = error.status && error.status < 500 && error.expose ? error.status : 500;
+      if (status === 500) logger.error({ err: error }, 'unhandled error in an HTTP route');
+      res.status(status).json({
+        errors: [
+          status === 500
+            ? { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }
+            : { message: error.message, extensions: { code: 'BAD_USER_INPUT' } },
+        ],
+      });
+    }) as ErrorRequestHandler);
     logger.info({ url: `${listening.url}/graphql` }, 'subgraph ready');
     return {
       ...deps,

@@ -66,8 +66,8 @@ const trackSchema = z.object({
 const messageSchema = z.discriminatedUnion('type', [identifySchema, trackSchema]);
 const orderProperties = z.object({
   order_id: idString,
-  total: z.number().nonnegative().optional(),
-  revenue: z.number().nonnegative().optional(),
+  total: z.number().nonnegative().max(1e10).optional(),
+  revenue: z.number().nonnegative().max(1e10).optional(),
 });
 
 function isPlausibleTime(value: string): boolean {
@@ -96,7 +96,13 @@ function toErrors(error: z.ZodError, prefix: string): MessageError[] {
  */
 export function parseSegmentMessage(
   raw: unknown,
-  options: { type?: 'identify' | 'track'; path?: string; receivedAt?: Date } = {},
+  options: {
+    type?: 'identify' | 'track';
+    path?: string;
+    receivedAt?: Date;
+    /** Off where messages were accepted already (normalisation adds a few fields). */
+    checkSize?: boolean;
+  } = {},
 ): ParseResult {
   const prefix = options.path ?? '';
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -106,8 +112,24 @@ export function parseSegmentMessage(
     };
   }
   const input = options.type ? { ...raw, type: options.type } : raw;
-  const size = Buffer.byteLength(JSON.stringify(input));
-  if (size > MAX_MESSAGE_BYTES) {
+  let json: string;
+  try {
+    json = JSON.stringify(input);
+  } catch {
+    return {
+      ok: false,
+      errors: [{ path: prefix || '(message)', message: 'is nested too deeply' }],
+    };
+  }
+  // PostgreSQL's jsonb cannot store NUL characters: refuse them here rather than fail later.
+  if (json.includes('\\u0000')) {
+    return {
+      ok: false,
+      errors: [{ path: prefix || '(message)', message: 'contains a NUL character (\\u0000)' }],
+    };
+  }
+  const size = Buffer.byteLength(json);
+  if (options.checkSize !== false && size > MAX_MESSAGE_BYTES) {
     return {
       ok: false,
       errors: [
@@ -129,7 +151,13 @@ export function parseSegmentMessage(
         errors: toErrors(order.error, `${prefix}${prefix ? '.' : ''}properties`),
       };
   }
-  const receivedAt = (options.receivedAt ?? new Date()).toISOString();
+  // A message that already carries its time of receipt (normalised before) keeps it, so a rebuild
+  // gives every message the same time as the first projection did.
+  const received = (raw as { receivedAt?: unknown }).receivedAt;
+  const receivedAt =
+    typeof received === 'string' && isPlausibleTime(received)
+      ? new Date(received).toISOString()
+      : (options.receivedAt ?? new Date()).toISOString();
   const messageId =
     m.messageId ??
     `hash:${createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 40)}`;

@@ -20,7 +20,7 @@ export function toIngestedMessage(delivery: Delivery<unknown>): IngestedMessage 
     data && typeof data === 'object' && !data.messageId
       ? { ...data, messageId: delivery.id }
       : data;
-  const parsed = parseSegmentMessage(withId);
+  const parsed = parseSegmentMessage(withId, { checkSize: false });
   if (!parsed.ok) {
     throw new Error(
       `invalid message ${delivery.id}: ${parsed.errors.map((e) => `${e.path || '(message)'} ${e.message}`).join('; ')}`,

@@ -25,10 +25,20 @@ export function mergeTraits(
     traitVersions: { ...state.traitVersions },
   };
   for (const [key, value] of Object.entries(traits)) {
-    const current = next.traitVersions[key];
+    const current = Object.hasOwn(next.traitVersions, key) ? next.traitVersions[key] : undefined;
     if (current === undefined || version > current) {
-      next.traits[key] = value;
-      next.traitVersions[key] = version;
+      Object.defineProperty(next.traits, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      Object.defineProperty(next.traitVersions, key, {
+        value: version,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   }
   return next;

@@ -177,6 +177,13 @@ describe('profile projection', () => {
       country: 'DE',
       traits: { plan: 'platinum', email: 'New@Example.com', country: 'de' },
     });
+    const hostile = JSON.parse('{"constructor":"x","__proto__":{"polluted":true},"toString":1}');
+    await new ProfileProjection(orm.em).apply([m('d', day(3), hostile)]);
+    expect((await profileOf(customer)).traits).toMatchObject({ constructor: 'x', toString: 1 });
+    expect(
+      Object.getOwnPropertyDescriptor((await profileOf(customer)).traits, '__proto__')?.value,
+    ).toEqual({ polluted: true });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('computes order aggregates from completions and refunds, whatever arrives first', async () => {
