@@ -216,4 +216,21 @@ describe('profile projection', () => {
     expect(new Date(profile.last_order_at).toISOString()).toBe(day(3));
     expect(new Date(profile.last_seen_at).toISOString()).toBe(day(5));
   });
+
+  it('moves an order between customers when a newer completion names another customer', async () => {
+    const t = (id: string, user: string, at: number, total: number): IngestedMessage => ({
+      type: 'track',
+      messageId: id,
+      userId: user,
+      timestamp: day(at),
+      receivedAt: day(at),
+      event: 'Order Completed',
+      properties: { order_id: 'MOVED', total },
+    });
+    const projection = new ProfileProjection(orm.em);
+    await projection.apply([t('mv1', 'first-owner', 1, 80)]);
+    await projection.apply([t('mv2', 'second-owner', 2, 90)]);
+    expect(await profileOf('first-owner')).toMatchObject({ order_count: 0, total_spent: 0 });
+    expect(await profileOf('second-owner')).toMatchObject({ order_count: 1, total_spent: 90 });
+  });
 });

@@ -167,6 +167,17 @@ async function recordOrders(em: EntityManager, tracks: TrackMessage[]): Promise<
       });
     }
   }
+  // An order may belong to someone else than the message says (a corrected order, a refund sent
+  // for another account): recompute its stored owner's aggregates too.
+  const orderIds = [...new Set([...completed.keys(), ...refunds.map((r) => String(r.order_id))])];
+  const owners =
+    orderIds.length === 0
+      ? []
+      : await em.execute<{ customer_id: string }[]>(
+          `select distinct customer_id from ${SCHEMA}.customer_order
+           where order_id in (select jsonb_array_elements_text(?::jsonb))`,
+          [JSON.stringify(orderIds)],
+        );
   if (completed.size > 0) {
     await em.execute(
       `insert into ${SCHEMA}.customer_order (order_id, customer_id, total, currency, completed_at, version)
@@ -187,7 +198,12 @@ async function recordOrders(em: EntityManager, tracks: TrackMessage[]): Promise<
       [JSON.stringify(refunds)],
     );
   }
-  return [...new Set([...completed.values(), ...refunds].map((r) => String(r.customer_id)))];
+  return [
+    ...new Set([
+      ...[...completed.values(), ...refunds].map((r) => String(r.customer_id)),
+      ...owners.map((o) => o.customer_id),
+    ]),
+  ];
 }
 
 /** Order aggregates from the rows: an order counts unless refunded in full. */
