@@ -80,7 +80,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       ),
     },
   });
-  app.use(ingestionRouter({ bus, writeKey: config.INGEST_WRITE_KEY, logger }));
+  app.use(ingestionRouter({ bus, writeKey: config.INGEST_WRITE_KEY, logger, metrics }));
   const listening = await listen(app, config.PORT, config.HOST);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,

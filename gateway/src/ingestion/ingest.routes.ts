@@ -13,6 +13,7 @@ import {
   type IngestedMessage,
   type Logger,
   type MessageError,
+  type ServiceMetrics,
 } from '@marketing/platform';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { requireWriteKey } from './write-key.js';
@@ -27,6 +28,7 @@ export function ingestionRouter(options: {
   bus: EventBus;
   writeKey: string;
   logger: Logger;
+  metrics: ServiceMetrics;
 }): Router {
   const router = Router();
   const publish = async (res: Response, messages: IngestedMessage[]): Promise<boolean> => {
@@ -34,6 +36,7 @@ export function ingestionRouter(options: {
       await options.bus.publish(
         messages.map((m) => ({ id: m.messageId, subject: ECOMMERCE_EVENTS_SUBJECT, data: m })),
       );
+      options.metrics.messages.inc({ stage: 'ingest', result: 'accepted' }, messages.length);
       return true;
     } catch (error) {
       options.logger.error({ err: error }, 'ingestion: the event stream is unavailable');
@@ -48,6 +51,7 @@ export function ingestionRouter(options: {
   const single = (type: 'identify' | 'track') => async (req: Request, res: Response) => {
     const result = parseSegmentMessage(req.body, { type });
     if (!result.ok) {
+      options.metrics.messages.inc({ stage: 'ingest', result: 'rejected' });
       res.status(400).json({ success: false, errors: result.errors });
       return;
     }
@@ -72,6 +76,8 @@ export function ingestionRouter(options: {
       if (result.ok) accepted.push(result.message);
       else rejected.push({ index, messageId: messageIdOf(item), errors: result.errors });
     });
+    if (rejected.length > 0)
+      options.metrics.messages.inc({ stage: 'ingest', result: 'rejected' }, rejected.length);
     if (accepted.length > 0 && !(await publish(res, accepted))) return;
     res
       .status(rejected.length > 0 ? 400 : 200)

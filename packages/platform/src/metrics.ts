@@ -7,6 +7,8 @@ export class ServiceMetrics {
   readonly dbQueries: Counter<'service' | 'origin'>;
   readonly graphqlRequests: Counter<'service'>;
   readonly httpDuration: Histogram<'service' | 'route' | 'method' | 'status'>;
+  /** Messages through the service's ingestion or consumers, by stage and result. */
+  readonly messages: Counter<'service' | 'stage' | 'result'>;
 
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
@@ -21,6 +23,12 @@ export class ServiceMetrics {
       name: 'marketing_graphql_requests_total',
       help: 'GraphQL HTTP requests received',
       labelNames: ['service'],
+      registers: [this.registry],
+    });
+    this.messages = new Counter({
+      name: 'marketing_messages_total',
+      help: 'Messages ingested (stage=ingest) or consumed (stage=<consumer>), by result',
+      labelNames: ['service', 'stage', 'result'],
       registers: [this.registry],
     });
     this.httpDuration = new Histogram({

@@ -149,6 +149,18 @@ describe('ingestion into the profile', () => {
         (n) => n === 2,
       ),
     ).toBe(2);
+    // Four requests carried five messages; the projection applied three (two were duplicates).
+    const metrics = await (await fetch(`${stack.origin}/metrics`)).text();
+    expect(metrics).toMatch(
+      /marketing_messages_total\{[^}]*stage="ingest",result="accepted"[^}]*\} 5\b/,
+    );
+    const projected = stack.subgraphs.segments.metrics;
+    expect(
+      await projected.counterValue(projected.messages, {
+        stage: 'segments.profile',
+        result: 'applied',
+      }),
+    ).toBe(3);
   });
 
   it('rejects bad input with a 4xx that names the problem, and stores nothing from it', async () => {

@@ -37,8 +37,8 @@ export const segmentsSubgraph: SubgraphDefinition<SegmentsLoaders> = {
   buildSchema: buildSegmentsSchema,
   createLoaders,
   bus: { outbox: true },
-  startWorkers: ({ orm, bus, logger, backoffMs }) =>
-    startProfileConsumer({ orm, bus: bus!, logger, backoffMs }),
+  startWorkers: ({ orm, bus, logger, metrics, backoffMs }) =>
+    startProfileConsumer({ orm, bus: bus!, logger, metrics, backoffMs }),
 };
 
 export function startSegments(config: SubgraphRuntimeConfig) {

@@ -10,6 +10,7 @@ import {
   type EventBus,
   type IngestedMessage,
   type Logger,
+  type ServiceMetrics,
 } from '@marketing/platform';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { PROFILE_CONSUMER, ProfileProjection } from './profile.projection.js';
@@ -33,6 +34,7 @@ export async function startProfileConsumer(deps: {
   orm: MikroORM;
   bus: EventBus;
   logger: Logger;
+  metrics?: ServiceMetrics;
   backoffMs?: number[];
 }) {
   const projection = new ProfileProjection(deps.orm.em);
@@ -42,13 +44,20 @@ export async function startProfileConsumer(deps: {
     batchSize: 1_000,
     backoffMs: deps.backoffMs,
     handle: async (batch) => {
-      await projection.apply(batch.map(toIngestedMessage));
+      const result = await projection.apply(batch.map(toIngestedMessage));
+      deps.metrics?.messages.inc({ stage: PROFILE_CONSUMER, result: 'applied' }, result.applied);
+      deps.metrics?.messages.inc(
+        { stage: PROFILE_CONSUMER, result: 'duplicate' },
+        result.duplicates,
+      );
     },
-    onDeadLetter: (letter) =>
+    onDeadLetter: (letter) => {
+      deps.metrics?.messages.inc({ stage: PROFILE_CONSUMER, result: 'dead_letter' });
       deps.logger.error(
         { messageId: letter.id, reason: letter.reason },
         'profile projection: message dead-lettered',
-      ),
+      );
+    },
   });
   return () => consumer.stop();
 }
