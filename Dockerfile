@@ -23,7 +23,7 @@ COPY subgraphs subgraphs
 COPY gateway gateway
 COPY bench bench
 COPY schema schema
-RUN npx tsc -b && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+RUN node node_modules/typescript/bin/tsc -b && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production

@@ -91,6 +91,11 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain(`COPY ${dir}/package.json ${dir}/`);
   });
 
+  it('compiles with the image Node.js, not the pinned one its skipped install scripts would fetch', () => {
+    expect(dockerfile).toMatch(/npm ci --ignore-scripts/);
+    expect(dockerfile).toMatch(/^RUN node node_modules\/typescript\/bin\/tsc -b/m);
+  });
+
   it('builds on Node.js 24 and runs as an unprivileged user', () => {
     expect(dockerfile.match(/^FROM node:24/gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/^USER node$/m);
