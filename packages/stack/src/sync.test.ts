@@ -2,7 +2,7 @@
  * Customer data sync end to end: ingestion at the gateway and the e-commerce graph's outbox feed
  * the profile projection through the bus (the PostgreSQL event log here; NATS in the fault suite).
  */
-import { createTestDatabase, type TestDatabase } from '@marketing/platform/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@marketing/platform/testing';
 import pg from 'pg';
 import { startStack, type RunningStack } from './stack.js';
 
@@ -43,19 +43,6 @@ async function graphql(query: string, variables: Record<string, unknown> = {}) {
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as { data?: any; errors?: any[] };
-}
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Through marketing's search: `customer(id)` belongs to the e-commerce graph, which may not know the id. */
@@ -127,7 +114,7 @@ describe('ingestion into the profile', () => {
     });
     expect(batch).toEqual({ status: 200, body: { success: true, accepted: 2, rejected: [] } });
 
-    const customer = await eventually(
+    const customer = await waitFor(
       () => profileOf('u1'),
       (c) => c?.profile?.orderCount === 1 && c.profile.lastSeenAt !== null,
     );
@@ -144,7 +131,7 @@ describe('ingestion into the profile', () => {
       },
     });
     expect(
-      await eventually(
+      await waitFor(
         () => storedEvents('u1'),
         (n) => n === 2,
       ),
@@ -228,13 +215,13 @@ describe('ingestion into the profile', () => {
         { index: 2, messageId: 'bad-2', errors: [{ path: 'batch[2].type' }] },
       ],
     });
-    const u3 = await eventually(
+    const u3 = await waitFor(
       () => profileOf('u3'),
       (c) => c?.profile?.traits?.plan === 'silver',
     );
     expect(u3.profile.traits).toEqual({ plan: 'silver' });
     expect(
-      await eventually(
+      await waitFor(
         () => storedEvents('u3'),
         (n) => n === 1,
       ),
@@ -282,7 +269,7 @@ describe('the e-commerce graph as an event source', () => {
     `);
     expect(order.data.placeOrder.total).toBe(60);
 
-    const customer = await eventually(
+    const customer = await waitFor(
       () => profileOf('shop-1'),
       (c) => c?.profile?.orderCount === 1,
     );
@@ -301,7 +288,7 @@ describe('the e-commerce graph as an event source', () => {
         }
       }
     `);
-    const updated = await eventually(
+    const updated = await waitFor(
       () => profileOf('shop-1'),
       (c) => c?.profile?.email === 'sam@example.com',
     );

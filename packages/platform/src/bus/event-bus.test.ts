@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database.js';
+import { waitFor } from '../testing/wait-for.js';
 import type { Delivery, EventBus } from './event-bus.js';
 import { NatsJetStreamBus } from './nats-jetstream.js';
 import { PgEventLog } from './pg-event-log.js';
@@ -23,17 +24,6 @@ else
   console.warn(
     'event bus contract: NATS_URL is not set, the NATS JetStream transport is not tested',
   );
-
-async function eventually(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe.each(transports)('event bus over %s', (_kind, connect) => {
   let bus: EventBus;
@@ -63,7 +53,7 @@ describe.each(transports)('event bus over %s', (_kind, connect) => {
       batchSize: 20,
       handle: async (batch) => void seen.push(...batch.map((d) => d.data.n)),
     });
-    await eventually(() => seen.length >= 50);
+    await waitFor(() => seen.length >= 50, Boolean);
     await new Promise((r) => setTimeout(r, 300));
     await consumer.stop();
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
@@ -78,7 +68,7 @@ describe.each(transports)('event bus over %s', (_kind, connect) => {
       subjects: [subject],
       handle: async (b) => void seen.push(...b.map((d) => d.id)),
     });
-    await eventually(() => seen.length >= 4);
+    await waitFor(() => seen.length >= 4, Boolean);
     await new Promise((r) => setTimeout(r, 300));
     await consumer.stop();
     expect(seen).toEqual(['m0', 'm1', 'm2', 'm3']);
@@ -92,7 +82,7 @@ describe.each(transports)('event bus over %s', (_kind, connect) => {
       subjects: [subject],
       handle: async (b) => void first.push(...b.map((d) => d.id)),
     });
-    await eventually(() => first.length === 10);
+    await waitFor(() => first.length === 10, Boolean);
     await consumer.stop();
     await bus.publish(messages(10, 15));
     const resumed: string[] = [];
@@ -107,7 +97,7 @@ describe.each(transports)('event bus over %s', (_kind, connect) => {
       subjects: [subject],
       handle: async (b) => void other.push(...b.map((d) => d.id)),
     });
-    await eventually(() => resumed.length === 5 && other.length === 15);
+    await waitFor(() => resumed.length === 5 && other.length === 15, Boolean);
     await consumer.stop();
     await otherConsumer.stop();
     expect(resumed).toEqual(['m10', 'm11', 'm12', 'm13', 'm14']);
@@ -131,7 +121,7 @@ describe.each(transports)('event bus over %s', (_kind, connect) => {
         handled.push(...batch.map((d) => d.id));
       },
     });
-    await eventually(async () => (await bus.deadLetters(name)).length === 1);
+    await waitFor(async () => (await bus.deadLetters(name)).length === 1, Boolean);
     await consumer.stop();
     expect(handled.sort()).toEqual(['m0', 'm1', 'm2', 'm4', 'm5']);
     expect(attempts.filter((a, i) => attempts.indexOf(a) === i)).toEqual([1, 2, 3]);
@@ -153,7 +143,7 @@ describe.each(transports)('event bus over %s', (_kind, connect) => {
         delivered.push(...batch);
       },
     });
-    await eventually(() => delivered.length === 1);
+    await waitFor(() => delivered.length === 1, Boolean);
     await consumer.stop();
     expect(delivered[0]).toMatchObject({ id: 'm0', attempt: 3 });
     expect(await bus.deadLetters(name)).toEqual([]);
@@ -177,7 +167,7 @@ describe.each(transports)('event bus over %s', (_kind, connect) => {
         delivered.push(...batch);
       },
     });
-    await eventually(() => delivered.length === 3, 30_000);
+    await waitFor(() => delivered.length === 3, Boolean, 30_000);
     await consumer.stop();
     expect(delivered.map((d) => d.id).sort()).toEqual(['m0', 'm1', 'm2']);
     expect(await bus.deadLetters(name)).toEqual([]);

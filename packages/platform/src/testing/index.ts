@@ -1,2 +1,3 @@
 /** Test helpers: real databases, real servers on port 0. Never imported by production code. */
 export * from './test-database.js';
+export * from './wait-for.js';

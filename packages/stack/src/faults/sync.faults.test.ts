@@ -16,7 +16,7 @@ import {
   type EventBus,
   type IngestedMessage,
 } from '@marketing/platform';
-import { createTestDatabase, type TestDatabase } from '@marketing/platform/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@marketing/platform/testing';
 import pg from 'pg';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -111,20 +111,6 @@ function startSegments(env: Record<string, string | undefined>): ChildProcess {
   });
 }
 
-async function waitFor<T>(
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const kill = (child: ChildProcess) =>
   new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -176,6 +162,7 @@ describe.each(transports)(
       const killedAt = await waitFor(
         () => observed(db.url, tag),
         (o) => o.processed >= 3_000,
+        60_000,
       );
       await kill(child);
       child = startSegments(env);
@@ -218,6 +205,7 @@ describe.each(transports)(
         await waitFor(
           () => observed(db.url, tag),
           (o) => o.processed >= messages.length,
+          60_000,
         );
         const letters = await waitFor(
           () => bus.deadLetters('segments.profile'),
@@ -251,6 +239,7 @@ describe('segments consumer across a PostgreSQL restart', () => {
       await waitFor(
         () => observed(server.url, tag),
         (o) => o.processed >= 1_000,
+        60_000,
       );
       await server.stop();
       await new Promise((r) => setTimeout(r, 1_500));
