@@ -3,7 +3,7 @@
  * into the proof-of-origin header on every request.
  */
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { type GatewayProof, PROOF_HEADER, type Identity } from '@marketing/platform';
+import { ANONYMOUS, type GatewayProof, PROOF_HEADER, type Identity } from '@marketing/platform';
 import { type Agent, fetch as undiciFetch } from 'undici';
 
 export interface GatewayContext {
@@ -24,10 +24,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       url,
       fetcher,
       willSendRequest: async ({ request, context }) => {
-        const identity = (context as Partial<GatewayContext>).identity ?? {
-          sub: 'anonymous',
-          roles: [],
-        };
+        const identity = (context as Partial<GatewayContext>).identity ?? ANONYMOUS;
         request.http?.headers.set(PROOF_HEADER, await proof.sign(identity));
       },
     });

@@ -54,5 +54,3 @@ export function subgraphEnv(defaultPort: number) {
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   });
 }
-
-export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnv>>;

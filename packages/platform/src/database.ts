@@ -88,21 +88,3 @@ export async function inTransaction<T>(
     client.release();
   }
 }
-
-/** Waits until PostgreSQL accepts connections (services may start before the database). */
-export async function waitForDatabase(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      await client.query('select 1');
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 250));
-    } finally {
-      await client.end().catch(() => {});
-    }
-  }
-}

@@ -4,17 +4,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { journeyLoader } from './journey/journey.loader.js';
 import { CampaignStatsRow, StatsBucketRow, VariantStatsRow } from './stats/stats.entity.js';
-import type { StatsBucket, VariantStats } from './stats/stats.types.js';
+import type { StatsBucket } from './stats/stats.types.js';
 
 export function createLoaders(em: EntityManager) {
-  const variantRows = groupLoader(em, VariantStatsRow, 'campaignId', {
-    orderBy: { variantId: 'asc' },
-  });
   return {
     campaignStats: byKeyLoader(em, CampaignStatsRow, 'campaignId'),
-    variantStats: new DataLoader<string, VariantStats[]>(
-      (ids) => variantRows.loadMany(ids) as Promise<VariantStats[][]>,
-    ),
+    /** The rows have the VariantStats fields (and their campaign id). */
+    variantStats: groupLoader(em, VariantStatsRow, 'campaignId', { orderBy: { variantId: 'asc' } }),
     /** Keyed by `${campaignId}|${size}`. */
     timeline: new DataLoader<string, StatsBucket[]>(async (keys) => {
       const pairs = keys.map((k) => k.split('|') as [string, string]);

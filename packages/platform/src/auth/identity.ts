@@ -10,13 +10,6 @@ export interface Identity {
 
 export const ANONYMOUS: Identity = { sub: 'anonymous', roles: [] };
 
-/** Each role includes the ones below it: viewer < analyst < marketer < admin. */
-const RANK: Record<Role, number> = { viewer: 1, analyst: 2, marketer: 3, admin: 4 };
-
-export function hasRole(identity: Identity, required: Role): boolean {
-  return identity.roles.some((role) => RANK[role] >= RANK[required]);
-}
-
 export function parseRoles(value: unknown): Role[] {
   if (!Array.isArray(value)) return [];
   return value.filter((r): r is Role => (ROLES as readonly string[]).includes(r as string));

@@ -6,7 +6,7 @@
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import type { GraphQLSchema } from 'graphql';
-import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
+import { GraphQLDateTime } from 'graphql-scalars';
 import { gql } from 'graphql-tag';
 import { buildSchema, createResolversMap, type BuildSchemaOptions } from 'type-graphql';
 
@@ -47,5 +47,3 @@ export async function buildFederatedSchema(options: SubgraphSchemaOptions): Prom
     },
   ]);
 }
-
-export { GraphQLJSON };

@@ -2,7 +2,7 @@
  * GraphQL types several subgraphs declare identically: the key of an entity another subgraph owns,
  * and the shareable PageInfo of cursor connections.
  */
-import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 
 /** Base of a subgraph's reference to an entity keyed by `id` (Customer, Campaign, Segment, ...). */
 @ObjectType()
@@ -19,4 +19,18 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true })
   endCursor!: string | null;
+}
+
+/** Base of a cursor connection whose totalCount is counted only when a client selects it. */
+@ObjectType()
+export abstract class CountedConnection {
+  constructor(private readonly count: () => Promise<number>) {}
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int)
+  get totalCount(): Promise<number> {
+    return this.count();
+  }
 }

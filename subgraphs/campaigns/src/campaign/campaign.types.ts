@@ -1,6 +1,6 @@
 /** The campaign connection (cursor pagination). */
-import { PageInfo } from '@marketing/platform';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { CountedConnection } from '@marketing/platform';
+import { Field, ObjectType } from 'type-graphql';
 import { Campaign } from './campaign.entity.js';
 
 @ObjectType('CampaignEdge')
@@ -13,17 +13,7 @@ export class CampaignEdge {
 }
 
 @ObjectType('CampaignConnection')
-export class CampaignConnection {
-  constructor(private readonly count: () => Promise<number>) {}
-
+export class CampaignConnection extends CountedConnection {
   @Field(() => [CampaignEdge])
   edges!: CampaignEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  get totalCount(): Promise<number> {
-    return this.count();
-  }
 }

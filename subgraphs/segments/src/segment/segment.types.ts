@@ -1,22 +1,8 @@
 /** Connection types of the segments subgraph (cursor pagination as the contract describes). */
-import { PageInfo } from '@marketing/platform';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { CountedConnection } from '@marketing/platform';
+import { Field, ObjectType } from 'type-graphql';
 import { Customer } from '../customer/customer.type.js';
 import { Segment } from './segment.entity.js';
-
-/** A connection whose totalCount is counted only when a client selects it. */
-@ObjectType()
-abstract class CountedConnection {
-  constructor(private readonly count: () => Promise<number>) {}
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  get totalCount(): Promise<number> {
-    return this.count();
-  }
-}
 
 @ObjectType('CustomerEdge')
 export class CustomerEdge {
