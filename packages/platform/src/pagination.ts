@@ -2,6 +2,8 @@
  * Opaque cursors for keyset pagination: a cursor encodes the sort value and the id of the last row,
  * so pages stay stable while rows are inserted. A cursor a client tampered with is BAD_USER_INPUT.
  */
+import type { EntityName, FilterQuery } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { InvalidInputError } from './errors.js';
 
 export interface CursorPosition {
@@ -51,4 +53,25 @@ export function toPage<T>(rows: T[], limit: number, position: (row: T) => Cursor
     edges,
     pageInfo: { hasNextPage, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
   };
+}
+
+/**
+ * One page of `entity` rows matching `where`, in ascending order of the unique `key`, after the
+ * client's cursor: the keyset query every list field uses.
+ */
+export async function findPage<T extends object>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  where: FilterQuery<T>,
+  key: keyof T & string,
+  args: { first: number | null | undefined; after: string | null | undefined },
+) {
+  const limit = pageSize(args.first, 50);
+  const cursor = decodeCursor(args.after);
+  const rows = await em.find(
+    entity,
+    (cursor ? { $and: [where, { [key]: { $gt: String(cursor.id) } }] } : where) as never,
+    { orderBy: { [key]: 'asc' } as never, limit: limit + 1 },
+  );
+  return toPage(rows, limit, (row) => ({ sort: String(row[key]), id: String(row[key]) }));
 }

@@ -1,5 +1,5 @@
 /** Reading campaigns. The lifecycle mutations come with the Campaign Manager's domain work. */
-import { decodeCursor, pageSize, toPage } from '@marketing/platform';
+import { findPage } from '@marketing/platform';
 import type { FilterQuery } from '@mikro-orm/core';
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { CampaignsContext } from '../context.js';
@@ -24,19 +24,9 @@ export class CampaignResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: CampaignsContext,
   ): Promise<CampaignConnection> {
-    const limit = pageSize(first, 50);
-    const cursor = decodeCursor(after);
-    const where = status ? { status } : {};
-    const rows = await ctx.em.find(
-      Campaign,
-      (cursor ? { ...where, id: { $gt: String(cursor.id) } } : where) as FilterQuery<Campaign>,
-      { orderBy: { id: 'asc' }, limit: limit + 1 },
-    );
+    const where: FilterQuery<Campaign> = status ? { status } : {};
     const connection = new CampaignConnection(() => ctx.em.count(Campaign, where));
-    Object.assign(
-      connection,
-      toPage(rows, limit, (c) => ({ sort: c.id, id: c.id })),
-    );
+    Object.assign(connection, await findPage(ctx.em, Campaign, where, 'id', { first, after }));
     return connection;
   }
 

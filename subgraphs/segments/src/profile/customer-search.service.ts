@@ -2,7 +2,7 @@
  * Search over the synced profiles: exact customer id, email prefix, or first/last name prefix,
  * with keyset pagination by customer id.
  */
-import { decodeCursor, pageSize, toPage } from '@marketing/platform';
+import { findPage } from '@marketing/platform';
 import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SegmentsLoaders } from '../loaders.js';
@@ -20,15 +20,8 @@ export class CustomerSearchService {
     first: number | null | undefined,
     after?: string | null,
   ) {
-    const limit = pageSize(first, 50);
-    const cursor = decodeCursor(after);
     const where = searchFilter(query);
-    const rows = await this.em.find(
-      CustomerProfile,
-      cursor ? { $and: [where, { customerId: { $gt: String(cursor.id) } }] } : where,
-      { orderBy: { customerId: 'asc' }, limit: limit + 1 },
-    );
-    const page = toPage(rows, limit, (row) => ({ sort: row.customerId, id: row.customerId }));
+    const page = await findPage(this.em, CustomerProfile, where, 'customerId', { first, after });
     for (const { node } of page.edges) this.loaders.profile.prime(node.customerId, node);
     const connection = new CustomerConnection(() => this.em.count(CustomerProfile, where));
     connection.pageInfo = page.pageInfo;

@@ -1,5 +1,5 @@
 /** Reading segments and their members. Changing them comes with the rule compiler. */
-import { decodeCursor, pageSize, toPage } from '@marketing/platform';
+import { findPage } from '@marketing/platform';
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { SegmentsContext } from '../context.js';
 import { Segment, SegmentMembership } from './segment.entity.js';
@@ -18,19 +18,9 @@ export class SegmentResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: SegmentsContext,
   ): Promise<SegmentConnection> {
-    const limit = pageSize(first, 50);
-    const cursor = decodeCursor(after);
     const live = { deletedAt: null };
-    const rows = await ctx.em.find(
-      Segment,
-      cursor ? { ...live, id: { $gt: String(cursor.id) } } : live,
-      { orderBy: { id: 'asc' }, limit: limit + 1 },
-    );
     const connection = new SegmentConnection(() => ctx.em.count(Segment, live));
-    Object.assign(
-      connection,
-      toPage(rows, limit, (s) => ({ sort: s.id, id: s.id })),
-    );
+    Object.assign(connection, await findPage(ctx.em, Segment, live, 'id', { first, after }));
     return connection;
   }
 
@@ -46,15 +36,8 @@ export class SegmentResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: SegmentsContext,
   ): Promise<CustomerConnection> {
-    const limit = pageSize(first, 50);
-    const cursor = decodeCursor(after);
     const current = { segment: segment.id, exitedAt: null };
-    const rows = await ctx.em.find(
-      SegmentMembership,
-      cursor ? { ...current, customerId: { $gt: String(cursor.id) } } : current,
-      { orderBy: { customerId: 'asc' }, limit: limit + 1 },
-    );
-    const page = toPage(rows, limit, (m) => ({ sort: m.customerId, id: m.customerId }));
+    const page = await findPage(ctx.em, SegmentMembership, current, 'customerId', { first, after });
     const connection = new CustomerConnection(() => ctx.loaders.memberCount.load(segment.id));
     connection.pageInfo = page.pageInfo;
     connection.edges = page.edges.map(({ cursor: c, node }) => ({
