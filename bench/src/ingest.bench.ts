@@ -5,9 +5,7 @@
  * JetStream `ecommerce.events` consumed by the segments projection (when NATS_URL is set). The
  * gateway and the segments service run as their own processes, as in production.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +15,7 @@ import {
   NatsJetStreamBus,
   type IngestedMessage,
 } from '@marketing/platform';
-import { createTestDatabase } from '@marketing/platform/testing';
+import { createTestDatabase, startServiceProcess } from '@marketing/platform/testing';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { report, type Measurement } from './report.js';
@@ -80,66 +78,24 @@ async function copyRate(url: string, messages: IngestedMessage[]): Promise<numbe
   return messages.length / seconds;
 }
 
-/** A free TCP port on loopback. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** Runs a service as its own process, as production does, and waits until it is up (the gateway's
- * readiness would wait for subgraphs this benchmark does not start). */
-async function startService(script: string, env: Record<string, string>): Promise<ChildProcess> {
-  const port = await freePort();
-  const { NATS_URL: _nats, ...inherited } = process.env;
-  const child = spawn(
-    process.execPath,
-    [fileURLToPath(new URL(`../../${script}`, import.meta.url))],
-    {
-      env: { ...inherited, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  for (let i = 0; i < 600; i++) {
-    const ready = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) return Object.assign(child, { port });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${script} did not become ready`);
-}
-
-const stopService = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+const service = (script: string) => fileURLToPath(new URL(`../../${script}`, import.meta.url));
 
 async function httpRate(tag: string): Promise<number> {
   const db = await createTestDatabase('bench_ingest_http');
   const proof = randomBytes(32).toString('hex');
   const writeKey = `wk_${randomBytes(8).toString('hex')}`;
-  const segments = await startService('subgraphs/segments/dist/main.js', {
+  const segments = await startServiceProcess(service('subgraphs/segments/dist/main.js'), {
     DATABASE_URL: db.url,
     GATEWAY_PROOF_SECRET: proof,
   });
   // The gateway composes nothing at start (static supergraph): only ingestion is exercised here.
-  const gateway = await startService('gateway/dist/main.js', {
+  const gateway = await startServiceProcess(service('gateway/dist/main.js'), {
     DATABASE_URL: db.url,
     GATEWAY_PROOF_SECRET: proof,
     AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
     INGEST_WRITE_KEY: writeKey,
   });
-  const origin = `http://127.0.0.1:${(gateway as ChildProcess & { port: number }).port}`;
+  const origin = gateway.origin;
   try {
     const messages = workload(tag).map((m) => ({ ...m, receivedAt: undefined }));
     const auth = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
@@ -170,8 +126,8 @@ async function httpRate(tag: string): Promise<number> {
     );
     return messages.length / seconds;
   } finally {
-    await stopService(gateway);
-    await stopService(segments);
+    await gateway.stop();
+    await segments.stop();
     await db.drop();
   }
 }
@@ -180,7 +136,7 @@ async function jetStreamRate(natsUrl: string, tag: string): Promise<number> {
   const db = await createTestDatabase('bench_ingest_nats');
   const bus = await NatsJetStreamBus.connect(natsUrl);
   await bus.reset(ECOMMERCE_EVENTS_SUBJECT, ['segments.profile']);
-  const segments = await startService('subgraphs/segments/dist/main.js', {
+  const segments = await startServiceProcess(service('subgraphs/segments/dist/main.js'), {
     DATABASE_URL: db.url,
     NATS_URL: natsUrl,
     GATEWAY_PROOF_SECRET: randomBytes(32).toString('hex'),
@@ -200,7 +156,7 @@ async function jetStreamRate(natsUrl: string, tag: string): Promise<number> {
     );
     return messages.length / seconds;
   } finally {
-    await stopService(segments);
+    await segments.stop();
     await bus.close();
     await db.drop();
   }

@@ -4,7 +4,6 @@
  * message is published among good ones; PostgreSQL is restarted under a running consumer. Each
  * ends with every count equal to an independent count of what was published.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +15,12 @@ import {
   type EventBus,
   type IngestedMessage,
 } from '@marketing/platform';
-import { createTestDatabase, waitFor, type TestDatabase } from '@marketing/platform/testing';
+import {
+  createTestDatabase,
+  startServiceProcess,
+  waitFor,
+  type TestDatabase,
+} from '@marketing/platform/testing';
 import pg from 'pg';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -95,27 +99,11 @@ async function observed(url: string, tag: string) {
   }
 }
 
-function startSegments(env: Record<string, string | undefined>): ChildProcess {
-  const { NATS_URL: _nats, NODE_OPTIONS: _jest, ...inherited } = process.env;
-  return spawn(process.execPath, [`${repo}subgraphs/segments/dist/main.js`], {
-    env: {
-      ...inherited,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'error',
-      BUS_BACKOFF_MS: '100,200',
-      GATEWAY_PROOF_SECRET: randomBytes(32).toString('hex'),
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-const kill = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
+const startSegments = (env: Record<string, string | undefined>) =>
+  startServiceProcess(`${repo}subgraphs/segments/dist/main.js`, {
+    BUS_BACKOFF_MS: '100,200',
+    GATEWAY_PROOF_SECRET: randomBytes(32).toString('hex'),
+    ...env,
   });
 
 const transports: [
@@ -149,7 +137,7 @@ describe.each(transports)(
       const tag = `k${randomBytes(3).toString('hex')}`;
       const messages = population(20_000, tag);
       const env = { DATABASE_URL: db.url, ...busEnv };
-      let child = startSegments(env);
+      let child = await startSegments(env);
       await bus.publish(
         messages.map((m) => ({ id: m.messageId, subject: ECOMMERCE_EVENTS_SUBJECT, data: m })),
       );
@@ -164,8 +152,8 @@ describe.each(transports)(
         (o) => o.processed >= 3_000,
         60_000,
       );
-      await kill(child);
-      child = startSegments(env);
+      await child.stop('SIGKILL');
+      child = await startSegments(env);
       try {
         const final = await waitFor(
           () => observed(db.url, tag),
@@ -180,14 +168,14 @@ describe.each(transports)(
         expect(settled).toEqual(expected(messages));
         expect(final.processed).toBe(messages.length);
       } finally {
-        await kill(child);
+        await child.stop('SIGKILL');
       }
     });
 
     it('dead-letters a poison message with its reason while the rest flow', async () => {
       const tag = `p${randomBytes(3).toString('hex')}`;
       const messages = population(200, tag);
-      const child = startSegments({ DATABASE_URL: db.url, ...busEnv });
+      const child = await startSegments({ DATABASE_URL: db.url, ...busEnv });
       try {
         await bus.publish([
           ...messages
@@ -217,7 +205,7 @@ describe.each(transports)(
         expect(letter.attempts).toBe(5);
         expect(await observed(db.url, tag)).toEqual(expected(messages));
       } finally {
-        await kill(child);
+        await child.stop('SIGKILL');
       }
     });
   },
@@ -229,7 +217,7 @@ describe('segments consumer across a PostgreSQL restart', () => {
     const port = 55000 + Math.floor(Math.random() * 1000);
     let server = await startEmbeddedPostgres({ dir, port });
     const bus = await PgEventLog.connect(server.url);
-    const child = startSegments({ DATABASE_URL: server.url });
+    const child = await startSegments({ DATABASE_URL: server.url });
     const tag = `r${randomBytes(3).toString('hex')}`;
     const messages = population(6_000, tag);
     try {
@@ -250,9 +238,9 @@ describe('segments consumer across a PostgreSQL restart', () => {
         120_000,
       );
       expect(await observed(server.url, tag)).toEqual(expected(messages));
-      expect(child.exitCode).toBeNull();
+      expect(child.child.exitCode).toBeNull();
     } finally {
-      await kill(child);
+      await child.stop('SIGKILL');
       await bus.close().catch(() => {});
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
