@@ -6,7 +6,8 @@
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Migration } from '@mikro-orm/migrations';
-import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { defineConfig, MikroORM, type EntityManager, type Options } from '@mikro-orm/postgresql';
+import { CompiledQuery, type Kysely } from 'kysely';
 import pg from 'pg';
 
 export type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => Migration;
@@ -63,6 +64,23 @@ export async function migrate(orm: MikroORM, url: string, schema: string): Promi
       .catch(() => {});
     await lock.end();
   }
+}
+
+/**
+ * Runs one statement with server-side parameters (`$1`, `$2`, ...) on the entity manager's
+ * connection, inside its transaction when it has one. `em.execute` interpolates its `?` values into
+ * the SQL text on the client; queries built from user input (segment rules) use this instead, so
+ * values never become SQL text. Arrays bind as PostgreSQL arrays (`$1::text[]`).
+ */
+export async function queryWithParams<T>(
+  em: EntityManager,
+  sql: string,
+  params: readonly unknown[],
+): Promise<T[]> {
+  const connection = em.getConnection();
+  const executor = em.getTransactionContext<Kysely<unknown>>() ?? connection.getClient();
+  const result = await executor.executeQuery(CompiledQuery.raw(sql, [...params]));
+  return result.rows as T[];
 }
 
 export function quoteIdent(name: string): string {

@@ -21,3 +21,4 @@ export * from './bus/nats-jetstream.js';
 export * from './bus/pg-event-log.js';
 export * from './bus/outbox.js';
 export * from './ingestion/segment-message.js';
+export * from './events/marketing-events.js';

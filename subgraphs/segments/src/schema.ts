@@ -2,11 +2,11 @@
 import { buildFederatedSchema } from '@marketing/platform';
 import type { SegmentsContext } from './context.js';
 import { CustomerResolver } from './profile/customer.resolver.js';
-import { SegmentResolver } from './segment/segment.resolver.js';
+import { SegmentPreviewResolver, SegmentResolver } from './segment/segment.resolver.js';
 
 export function buildSegmentsSchema() {
   return buildFederatedSchema({
-    resolvers: [CustomerResolver, SegmentResolver],
+    resolvers: [CustomerResolver, SegmentResolver, SegmentPreviewResolver],
     referenceResolvers: {
       // Every customer id is a valid reference here: marketing data may exist before e-commerce's.
       Customer: { __resolveReference: (ref: { id: string }) => ({ id: ref.id }) },

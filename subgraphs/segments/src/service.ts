@@ -4,6 +4,7 @@ import {
   ProcessedMessage,
   startSubgraph,
   type SubgraphDefinition,
+  type SubgraphDeps,
   type SubgraphRuntimeConfig,
 } from '@marketing/platform';
 import { createLoaders, type SegmentsLoaders } from './loaders.js';
@@ -16,7 +17,11 @@ import {
 import { startProfileConsumer } from './profile/profile.consumer.js';
 import { CustomerProfile } from './profile/profile.entity.js';
 import { buildSegmentsSchema } from './schema.js';
+import { LiveMembership } from './segment/membership.js';
 import { Segment, SegmentMembership } from './segment/segment.entity.js';
+import { startSegmentWorker } from './segment/segment.worker.js';
+import { startSignalConsumers } from './segment/signals.consumer.js';
+import { CustomerPrediction, EmailEngagement } from './segment/signals.entity.js';
 
 export const segmentsSubgraph: SubgraphDefinition<SegmentsLoaders> = {
   name: 'segments',
@@ -29,6 +34,8 @@ export const segmentsSubgraph: SubgraphDefinition<SegmentsLoaders> = {
       CustomerOrderRefund,
       Segment,
       SegmentMembership,
+      EmailEngagement,
+      CustomerPrediction,
       OutboxMessage,
       ProcessedMessage,
     ],
@@ -37,10 +44,44 @@ export const segmentsSubgraph: SubgraphDefinition<SegmentsLoaders> = {
   buildSchema: buildSegmentsSchema,
   createLoaders,
   bus: { outbox: true },
-  startWorkers: ({ orm, bus, logger, metrics, backoffMs }) =>
-    startProfileConsumer({ orm, bus: bus!, logger, metrics, backoffMs }),
+  startWorkers: (deps) => startSegmentsWorkers(deps, {}),
 };
 
-export function startSegments(config: SubgraphRuntimeConfig) {
-  return startSubgraph(segmentsSubgraph, config);
+export interface SegmentsWorkerOptions {
+  /** How often time-dependent segments are re-evaluated in full (default 5 minutes). */
+  sweepIntervalMs?: number;
+}
+
+/** The projection, the signal consumers and the evaluation worker, sharing one live evaluator. */
+export async function startSegmentsWorkers(
+  { orm, bus, logger, metrics, backoffMs }: SubgraphDeps,
+  options: SegmentsWorkerOptions,
+) {
+  const live = new LiveMembership();
+  const stops = [
+    await startProfileConsumer({ orm, bus: bus!, logger, metrics, backoffMs, live }),
+    await startSignalConsumers({ orm, bus: bus!, logger, metrics, backoffMs, live }),
+    startSegmentWorker({
+      orm,
+      logger,
+      metrics,
+      sweepIntervalMs: options.sweepIntervalMs ?? 300_000,
+    }),
+  ];
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}
+
+export function startSegments(
+  config: SubgraphRuntimeConfig & { SEGMENT_SWEEP_INTERVAL_MS?: number },
+) {
+  return startSubgraph(
+    {
+      ...segmentsSubgraph,
+      startWorkers: (deps) =>
+        startSegmentsWorkers(deps, { sweepIntervalMs: config.SEGMENT_SWEEP_INTERVAL_MS }),
+    },
+    config,
+  );
 }

@@ -13,6 +13,7 @@ import {
   type ServiceMetrics,
 } from '@marketing/platform';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { LiveMembership } from '../segment/membership.js';
 import { PROFILE_CONSUMER, ProfileProjection } from './profile.projection.js';
 
 export function toIngestedMessage(delivery: Delivery<unknown>): IngestedMessage {
@@ -36,8 +37,10 @@ export async function startProfileConsumer(deps: {
   logger: Logger;
   metrics?: ServiceMetrics;
   backoffMs?: number[];
+  /** Re-evaluates the segments a batch can affect, in the batch's transaction. */
+  live?: LiveMembership;
 }) {
-  const projection = new ProfileProjection(deps.orm.em);
+  const projection = new ProfileProjection(deps.orm.em, deps.live);
   const consumer = await deps.bus.consume<unknown>({
     name: PROFILE_CONSUMER,
     subjects: [ECOMMERCE_EVENTS_SUBJECT],

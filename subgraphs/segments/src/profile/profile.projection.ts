@@ -6,6 +6,7 @@
  */
 import { claimMessages, type IngestedMessage, type TrackMessage } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CustomerChange, LiveMembership } from '../segment/membership.js';
 import {
   laterOf,
   mergeTraits,
@@ -28,8 +29,23 @@ export interface ProjectionResult {
   customers: string[];
 }
 
+const ORDER_ATTRIBUTES = [
+  'orderCount',
+  'totalSpent',
+  'averageOrderValue',
+  'firstOrderAt',
+  'lastOrderAt',
+];
+
 export class ProfileProjection {
-  constructor(private readonly em: EntityManager) {}
+  /**
+   * With `live`, the segments that read what a batch changed are re-evaluated for the customers it
+   * changed, in the batch's transaction.
+   */
+  constructor(
+    private readonly em: EntityManager,
+    private readonly live?: LiveMembership,
+  ) {}
 
   async apply(messages: IngestedMessage[]): Promise<ProjectionResult> {
     const unique = [...new Map(messages.map((m) => [m.messageId, m])).values()];
@@ -48,20 +64,34 @@ export class ProfileProjection {
          from (select jsonb_array_elements_text(?::jsonb) as id order by 1) ids`,
         [JSON.stringify(customers)],
       );
-      await this.upsertProfiles(em, customers, todo);
+      const changes = await this.upsertProfiles(em, customers, todo);
       const tracks = todo.filter((m): m is TrackMessage => m.type === 'track');
       await insertEvents(em, tracks);
       const orderCustomers = await recordOrders(em, tracks);
       if (orderCustomers.length > 0) await recomputeOrderAggregates(em, orderCustomers);
+      if (this.live) {
+        for (const m of tracks) changes.get(m.userId)!.events.add(m.event);
+        for (const id of orderCustomers) {
+          const change = changes.get(id) ?? {
+            customerId: id,
+            attributes: new Set(),
+            events: new Set(),
+          };
+          ORDER_ATTRIBUTES.forEach((a) => change.attributes.add(a));
+          changes.set(id, change);
+        }
+        await this.live.apply(em, [...changes.values()]);
+      }
       return { applied: todo.length, duplicates: messages.length - todo.length, customers };
     });
   }
 
+  /** Merges the batch into the profiles; returns what changed for each customer. */
   private async upsertProfiles(
     em: EntityManager,
     customers: string[],
     messages: IngestedMessage[],
-  ) {
+  ): Promise<Map<string, ProfileChange>> {
     const existing = await em.execute<ProfileRow[]>(
       `select customer_id, traits, trait_versions as "traitVersions", last_seen_at::text
        from ${SCHEMA}.customer_profile where customer_id in (select jsonb_array_elements_text(?::jsonb))`,
@@ -76,6 +106,17 @@ export class ProfileProjection {
         lastSeen: row.last_seen_at ? new Date(row.last_seen_at).toISOString() : null,
       });
     }
+    const before = new Map(
+      [...state.entries()].map(([id, s]) => [
+        id,
+        {
+          columns: profileColumns(s.traits.traits),
+          traits: JSON.stringify(s.traits.traits),
+          lastSeen: s.lastSeen,
+        },
+      ]),
+    );
+    const known = new Set(existing.map((r) => r.customer_id));
     for (const m of messages) {
       const s = state.get(m.userId)!;
       if (m.type === 'identify') s.traits = mergeTraits(s.traits, m.traits, messageVersion(m));
@@ -91,7 +132,8 @@ export class ProfileProjection {
     await em.execute(
       `insert into ${SCHEMA}.customer_profile (customer_id, email, first_name, last_name, country, timezone,
          traits, trait_versions, last_seen_at, order_count, total_spent, created_at, updated_at)
-       select r.customer_id, r.email, r.first_name, r.last_name, r.country, r.timezone,
+       select r.customer_id, r.email, r.first_name, r.last_name, r.country,
+         (select t.name from ${SCHEMA}.time_zone t where t.name = r.timezone),
          r.traits, r.trait_versions, r.last_seen_at, 0, 0, now(), now()
        from jsonb_to_recordset(?::jsonb) as r(customer_id text, email text, first_name text, last_name text,
          country text, timezone text, traits jsonb, trait_versions jsonb, last_seen_at timestamptz)
@@ -101,7 +143,30 @@ export class ProfileProjection {
          last_seen_at = excluded.last_seen_at, updated_at = now()`,
       [JSON.stringify(rows)],
     );
+    const changes = new Map<string, ProfileChange>();
+    for (const [id, s] of state) {
+      const old = before.get(id)!;
+      const columns = profileColumns(s.traits.traits);
+      const change: ProfileChange = {
+        customerId: id,
+        created: !known.has(id),
+        attributes: new Set(),
+        events: new Set(),
+      };
+      for (const key of Object.keys(columns) as (keyof typeof columns)[]) {
+        if (columns[key] !== old.columns[key]) change.attributes.add(key);
+      }
+      if (JSON.stringify(s.traits.traits) !== old.traits) change.attributes.add('traits');
+      if (s.lastSeen !== old.lastSeen) change.attributes.add('lastSeenAt');
+      changes.set(id, change);
+    }
+    return changes;
   }
+}
+
+interface ProfileChange extends CustomerChange {
+  attributes: Set<string>;
+  events: Set<string>;
 }
 
 function snake(c: ReturnType<typeof profileColumns>) {

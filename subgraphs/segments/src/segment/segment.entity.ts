@@ -25,13 +25,23 @@ export class Segment {
   @Property({ type: 'jsonb' })
   definition!: Record<string, unknown>;
 
-  /** Current number of members, maintained with the membership table. */
-  @Property({ type: 'integer' })
-  memberCount: number = 0;
-
-  /** Bumped on every definition change; membership evaluations record the version they used. */
+  /** Bumped on every definition change; a full evaluation records the version it used. */
   @Property({ type: 'integer' })
   version: number = 1;
+
+  /** The version whose full evaluation is materialised; behind `version` until the worker ran. */
+  @Property({ type: 'integer' })
+  evaluatedVersion: number = 0;
+
+  /** When membership was last fully evaluated (the sweep re-evaluates time-dependent rules). */
+  @Property({ type: 'datetime', nullable: true })
+  evaluatedAt?: Date | null;
+
+  @Property({ type: 'text' })
+  createdBy!: string;
+
+  @Property({ type: 'text' })
+  updatedBy!: string;
 
   @Property({ type: 'datetime', nullable: true })
   deletedAt?: Date | null;
@@ -49,7 +59,12 @@ export class Segment {
 @Index({
   name: 'segment_membership_current_index',
   expression:
-    'create index "segment_membership_current_index" on "segments"."segment_membership" ("customer_id", "segment_id") where "exited_at" is null',
+    'create unique index "segment_membership_current_index" on "segments"."segment_membership" ("segment_id", "customer_id") where "exited_at" is null',
+})
+@Index({
+  name: 'segment_membership_customer_index',
+  expression:
+    'create index "segment_membership_customer_index" on "segments"."segment_membership" ("customer_id") where "exited_at" is null',
 })
 @Index({ properties: ['segment', 'customerId'] })
 export class SegmentMembership {

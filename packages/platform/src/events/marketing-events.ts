@@ -1,0 +1,55 @@
+/**
+ * Events the marketing services publish to one another on the bus, with their subjects and
+ * validators. Consumers validate what they read: a malformed event is dead-lettered with its reason.
+ */
+import { z } from 'zod';
+
+/** Email lifecycle events from the email service (`email.sent`, `email.opened`, ...). */
+export const EMAIL_EVENTS_SUBJECT = 'marketing.email';
+/** Model outputs from the analytics service, one message per customer and fit. */
+export const PREDICTION_EVENTS_SUBJECT = 'marketing.predictions';
+
+export const EMAIL_EVENT_TYPES = [
+  'email.sent',
+  'email.delivered',
+  'email.deferred',
+  'email.bounced',
+  'email.opened',
+  'email.clicked',
+  'email.unsubscribed',
+  'email.complained',
+] as const;
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+export const emailEventSchema = z.object({
+  type: z.enum(EMAIL_EVENT_TYPES),
+  customerId: z.string().min(1),
+  deliveryId: z.string().min(1).optional(),
+  campaignId: z.string().min(1).nullish(),
+  variantId: z.string().min(1).nullish(),
+  occurredAt: isoDateTime,
+});
+export type EmailEvent = z.infer<typeof emailEventSchema>;
+
+export const predictionEventSchema = z.object({
+  type: z.literal('prediction.updated'),
+  customerId: z.string().min(1),
+  probabilityAlive: z.number().finite().nullable(),
+  churnRisk: z.number().finite().nullable(),
+  expectedPurchases90d: z.number().finite().nullable(),
+  predictedClv365d: z.number().finite().nullable(),
+  predictedAt: isoDateTime,
+});
+export type PredictionEvent = z.infer<typeof predictionEventSchema>;
+
+/** Parses `data` with `schema`, or throws an error naming every problem (the dead-letter reason). */
+export function parseEvent<T>(schema: z.ZodType<T>, data: unknown, id: string): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new Error(
+      `invalid event ${id}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'} ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
