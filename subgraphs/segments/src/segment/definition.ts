@@ -147,11 +147,22 @@ const OPS_BY_KIND: Record<AttributeKind, readonly Operator[]> = {
 };
 
 const ISO_DATE =
-  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/;
 
-/** A date literal: an ISO date (midnight in the customer's timezone) or an ISO date-time. */
+/**
+ * A date literal: an ISO date (that day in the customer's timezone) or an ISO date-time. Every
+ * field must exist on the calendar (no 2026-02-31): PostgreSQL rejects what JavaScript rolls over.
+ */
 export function isDateLiteral(value: unknown): value is string {
-  return typeof value === 'string' && ISO_DATE.test(value) && !Number.isNaN(Date.parse(value));
+  if (typeof value !== 'string') return false;
+  const m = ISO_DATE.exec(value);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return false;
+  const [hours, minutes, seconds] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  const [offsetHours, offsetMinutes] = [Number(m[8] ?? 0), Number(m[9] ?? 0)];
+  return hours < 24 && minutes < 60 && seconds < 60 && offsetHours < 16 && offsetMinutes < 60;
 }
 
 export function isDateOnly(value: string): boolean {
@@ -489,9 +500,10 @@ export function dependenciesOf(root: SegmentNode, lookup: SegmentLookup): Depend
     else if ('not' in n) visit(n.not, seen);
     else if ('attribute' in n) {
       deps.attributes.add(n.attribute.startsWith('traits.') ? 'traits' : n.attribute);
-      if (n.op === 'withinLast' || n.op === 'notWithinLast') deps.timeDependent = true;
-      // Date-only literals and calendar windows depend on the customer's timezone.
-      if (DATE_ATTRIBUTES.includes(n.attribute as never) || n.attribute.startsWith('traits.')) {
+      const relative = n.op === 'withinLast' || n.op === 'notWithinLast';
+      if (relative) deps.timeDependent = true;
+      // Calendar windows and date-only literals are read in the customer's timezone.
+      if (relative || (typeof n.value === 'string' && isDateOnly(n.value))) {
         deps.attributes.add('timezone');
       }
     } else if ('event' in n) {
