@@ -15,7 +15,7 @@ const membershipEvents: BusMessage<Record<string, string>>[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase('segments_e2e');
-  stack = await startStack({ databaseUrl: db.url });
+  stack = await startStack({ databaseUrl: db.url, busBackoffMs: '50,100' });
   tokens = {
     marketer: await stack.token(['marketer'], 'marketer-1'),
     viewer: await stack.token(['viewer'], 'viewer-1'),
@@ -352,6 +352,65 @@ describe('segments through the gateway', () => {
       },
     );
     expect(gone.errors?.[0].extensions.code).toBe('NOT_FOUND');
+  });
+
+  it('email engagement and predictions from the other services feed email and prediction rules', async () => {
+    const opened = await graphql(CREATE, {
+      input: {
+        name: 'Opened campaign c-1',
+        definition: { email: 'opened', campaignId: 'c-1', withinDays: 30 },
+      },
+    });
+    const churn = await graphql(CREATE, {
+      input: {
+        name: 'Churn risk',
+        definition: { prediction: 'churnRisk', op: 'gt', value: 0.7 },
+      },
+    });
+    expect([opened.errors, churn.errors]).toEqual([undefined, undefined]);
+    const bus = stack.subgraphs.segments.bus!;
+    await bus.publish([
+      {
+        id: 'email-open-1',
+        subject: 'marketing.email',
+        data: {
+          type: 'email.opened',
+          customerId: 'shopper-1',
+          campaignId: 'c-1',
+          deliveryId: 'd-1',
+          occurredAt: minutesAgo(1),
+        },
+      },
+      // Malformed: dead-lettered with its reason, the rest flows.
+      { id: 'email-bad-1', subject: 'marketing.email', data: { type: 'email.opened' } },
+      {
+        id: 'prediction-1',
+        subject: 'marketing.predictions',
+        data: {
+          type: 'prediction.updated',
+          customerId: 'shopper-1',
+          probabilityAlive: 0.2,
+          churnRisk: 0.8,
+          expectedPurchases90d: 0.1,
+          predictedClv365d: 12.5,
+          predictedAt: minutesAgo(1),
+        },
+      },
+    ]);
+    expect(
+      await waitFor(
+        () => segmentsOf('shopper-1'),
+        (s) => s?.length === 3,
+      ),
+    ).toEqual(['Berlin', 'Churn risk', 'Opened campaign c-1']);
+    const letters = await waitFor(
+      () => bus.deadLetters('segments.email-engagement'),
+      (l) => l.length === 1,
+    );
+    expect(letters[0]).toMatchObject({
+      id: 'email-bad-1',
+      reason: expect.stringMatching(/customerId/),
+    });
   });
 
   it('publishes the grammar as JSON Schema', async () => {

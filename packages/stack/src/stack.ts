@@ -25,6 +25,8 @@ export async function startStack(options: {
   /** NATS JetStream for the bus; the PostgreSQL event log when absent. */
   natsUrl?: string;
   logLevel?: string;
+  /** Redelivery backoff of every consumer (BUS_BACKOFF_MS), e.g. `100,200` in tests. */
+  busBackoffMs?: string;
 }): Promise<RunningStack> {
   const secrets = {
     jwt: randomBytes(32).toString('hex'),
@@ -41,6 +43,7 @@ export async function startStack(options: {
         HOST: '127.0.0.1',
         DATABASE_URL: options.databaseUrl,
         NATS_URL: options.natsUrl,
+        BUS_BACKOFF_MS: options.busBackoffMs,
         GATEWAY_PROOF_SECRET: secrets.proof,
         LOG_LEVEL: logLevel,
       }),
