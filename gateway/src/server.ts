@@ -23,6 +23,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { Agent, fetch } from 'undici';
 import { subgraphUrls, type GatewayConfig } from './config.js';
 import { createPooledFetcher, SubgraphDataSource, type GatewayContext } from './data-source.js';
+import { emailRoutes } from './email-routes.js';
 import { ingestionRouter } from './ingestion/ingest.routes.js';
 import { loadSupergraph } from './supergraph.js';
 
@@ -81,6 +82,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     },
   });
   app.use(ingestionRouter({ bus, writeKey: config.INGEST_WRITE_KEY, logger, metrics }));
+  app.use(emailRoutes({ emailOrigin: new URL(urls.email!).origin, agent }));
   const listening = await listen(app, config.PORT, config.HOST);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,

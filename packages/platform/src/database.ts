@@ -41,6 +41,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
       forceUtcTimezone: true,
       allowGlobalContext: false,
       discovery: { warnWhenNoEntities: false },
+      // SQL functions are written by hand in migrations (e.g. safe casts for segment rules).
+      schemaGenerator: { ignoreRoutines: true },
       onQuery: (sql) => {
         options.onQuery?.(sql);
         return sql;

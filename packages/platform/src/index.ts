@@ -22,3 +22,4 @@ export * from './bus/pg-event-log.js';
 export * from './bus/outbox.js';
 export * from './ingestion/segment-message.js';
 export * from './events/marketing-events.js';
+export * from './ingestion/trait-merge.js';

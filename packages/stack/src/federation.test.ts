@@ -33,7 +33,7 @@ async function seed(url: string): Promise<void> {
       [ids, now],
     );
     await client.query(
-      `insert into segments.segment (id, name, definition, created_at, updated_at) values ($1, 'VIP', '{"attribute":"orderCount","op":"gte","value":3}', $2, $2)`,
+      `insert into segments.segment (id, name, definition, version, evaluated_version, created_by, updated_by, created_at, updated_at) values ($1, 'VIP', '{"attribute":"orderCount","op":"gte","value":3}', 1, 1, 'test', 'test', $2, $2)`,
       [SEGMENT_ID, now],
     );
     await client.query(

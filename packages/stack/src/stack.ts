@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@marketing/gateway';
-import { signUserToken, startSubgraph, type Role, type RunningSubgraph } from '@marketing/platform';
+import { signUserToken, type Role, type RunningSubgraph } from '@marketing/platform';
 import { SUBGRAPHS, type SubgraphEntry } from './services.js';
 
 export type SubgraphName = SubgraphEntry['name'];
@@ -27,6 +27,8 @@ export async function startStack(options: {
   logLevel?: string;
   /** Redelivery backoff of every consumer (BUS_BACKOFF_MS), e.g. `100,200` in tests. */
   busBackoffMs?: string;
+  /** More environment for every service (e.g. SMTP_URL, PUBLIC_URL). */
+  env?: Record<string, string>;
 }): Promise<RunningStack> {
   const secrets = {
     jwt: randomBytes(32).toString('hex'),
@@ -38,14 +40,16 @@ export async function startStack(options: {
   const logLevel = options.logLevel ?? 'warn';
   const started = await Promise.all(
     SUBGRAPHS.map((entry) =>
-      startSubgraph(entry.definition, {
-        PORT: 0,
+      entry.start({
+        PORT: '0',
         HOST: '127.0.0.1',
         DATABASE_URL: options.databaseUrl,
         NATS_URL: options.natsUrl,
         BUS_BACKOFF_MS: options.busBackoffMs,
         GATEWAY_PROOF_SECRET: secrets.proof,
         LOG_LEVEL: logLevel,
+        NODE_ENV: 'test',
+        ...options.env,
       }),
     ),
   );

@@ -21,7 +21,7 @@ import { LiveMembership } from './segment/membership.js';
 import { Segment, SegmentMembership } from './segment/segment.entity.js';
 import { startSegmentWorker } from './segment/segment.worker.js';
 import { startSignalConsumers } from './segment/signals.consumer.js';
-import { CustomerPrediction, EmailEngagement } from './segment/signals.entity.js';
+import { CustomerPrediction, EmailEngagement, TimeZoneName } from './segment/signals.entity.js';
 
 export const segmentsSubgraph: SubgraphDefinition<SegmentsLoaders> = {
   name: 'segments',
@@ -36,6 +36,7 @@ export const segmentsSubgraph: SubgraphDefinition<SegmentsLoaders> = {
       SegmentMembership,
       EmailEngagement,
       CustomerPrediction,
+      TimeZoneName,
       OutboxMessage,
       ProcessedMessage,
     ],

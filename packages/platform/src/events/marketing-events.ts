@@ -9,6 +9,29 @@ export const EMAIL_EVENTS_SUBJECT = 'marketing.email';
 /** Model outputs from the analytics service, one message per customer and fit. */
 export const PREDICTION_EVENTS_SUBJECT = 'marketing.predictions';
 
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/** Send requests to the email service (from the Campaign Manager's broadcasts and workflows). */
+export const SEND_REQUESTS_SUBJECT = 'marketing.sends';
+
+export const sendRequestSchema = z.object({
+  type: z.literal('email.send.requested'),
+  /** Unique per (campaign or workflow step, customer): the same key is sent at most once. */
+  dedupeKey: z.string().min(1).max(500),
+  customerId: z.string().min(1),
+  templateId: z.uuid(),
+  /** The pinned template version; the current one when absent. */
+  templateVersion: z.number().int().positive().optional(),
+  campaignId: z.uuid().nullish(),
+  variantId: z.uuid().nullish(),
+  /** Subscription topic: customers unsubscribed from it are skipped. */
+  topic: z.string().min(1).nullish(),
+  /** Data of the triggering event, available to the template as `event`. */
+  event: z.record(z.string(), z.unknown()).nullish(),
+  requestedAt: isoDateTime,
+});
+export type SendRequest = z.infer<typeof sendRequestSchema>;
+
 export const EMAIL_EVENT_TYPES = [
   'email.sent',
   'email.delivered',
@@ -20,8 +43,6 @@ export const EMAIL_EVENT_TYPES = [
   'email.complained',
 ] as const;
 
-const isoDateTime = z.iso.datetime({ offset: true });
-
 export const emailEventSchema = z.object({
   type: z.enum(EMAIL_EVENT_TYPES),
   customerId: z.string().min(1),
@@ -29,6 +50,10 @@ export const emailEventSchema = z.object({
   campaignId: z.string().min(1).nullish(),
   variantId: z.string().min(1).nullish(),
   occurredAt: isoDateTime,
+  /** For opens and clicks: whether it is the delivery's first. */
+  unique: z.boolean().optional(),
+  /** For clicks: the link's index in the message. */
+  linkIndex: z.number().int().nonnegative().optional(),
 });
 export type EmailEvent = z.infer<typeof emailEventSchema>;
 

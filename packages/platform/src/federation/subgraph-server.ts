@@ -11,7 +11,7 @@ import {
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { GatewayProof, PROOF_HEADER } from '../auth/gateway-proof.js';
 import type { Identity } from '../auth/identity.js';
@@ -40,6 +40,8 @@ export interface SubgraphDefinition<Loaders> {
   /** Background work owned by the service (consumers); started after migrations. */
   startWorkers?: (deps: SubgraphDeps) => Promise<() => Promise<void>>;
   readiness?: Record<string, ReadinessCheck>;
+  /** Public HTTP routes of the service besides /graphql (the gateway forwards them). */
+  routes?: (app: Express, deps: SubgraphDeps) => void;
 }
 
 export interface SubgraphDeps {
@@ -108,6 +110,7 @@ export async function startSubgraph<Loaders>(
         ...definition.readiness,
       },
     });
+    definition.routes?.(app, deps);
     const listening = await listen(app, config.PORT, config.HOST);
     const apollo = new ApolloServer<SubgraphContext<Loaders>>({
       schema,

@@ -2,3 +2,4 @@
 export * from './test-database.js';
 export * from './wait-for.js';
 export * from './service-process.js';
+export * from './smtp-sink.js';

@@ -7,6 +7,8 @@ import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum DeliveryStatus {
   QUEUED = 'QUEUED',
+  /** Claimed by a sender: handed to SMTP or about to be; never sent again automatically. */
+  SENDING = 'SENDING',
   SENT = 'SENT',
   DELIVERED = 'DELIVERED',
   DEFERRED = 'DEFERRED',
@@ -20,6 +22,11 @@ registerEnumType(DeliveryStatus, { name: 'DeliveryStatus' });
 @ObjectType('EmailDelivery')
 @Entity({ tableName: 'email_delivery' })
 @Index({ properties: ['customerId', 'queuedAt'] })
+@Index({
+  name: 'email_delivery_due_index',
+  expression:
+    'create index "email_delivery_due_index" on "email"."email_delivery" ("next_attempt_at") where "status" in (\'QUEUED\', \'DEFERRED\')',
+})
 export class EmailDelivery {
   @Field(() => ID)
   @PrimaryKey({ type: 'uuid' })
@@ -42,6 +49,46 @@ export class EmailDelivery {
   @Field(() => DeliveryStatus)
   @Enum({ items: () => DeliveryStatus, nativeEnumName: 'delivery_status' })
   status: DeliveryStatus = DeliveryStatus.QUEUED;
+
+  @Property({ type: 'uuid' })
+  templateId!: string;
+
+  @Property({ type: 'integer' })
+  templateVersion!: number;
+
+  @Property({ type: 'text', nullable: true })
+  topic?: string | null;
+
+  /** Data of the triggering event, for the template's `event`. */
+  @Property({ type: 'jsonb', nullable: true })
+  context?: Record<string, unknown> | null;
+
+  /** The address the message went to (kept for bounces and complaints). */
+  @Property({ type: 'text', nullable: true })
+  email?: string | null;
+
+  /** A test send to an address of the marketer's choice: no tracking, no suppression list. */
+  @Property({ type: 'boolean' })
+  test: boolean = false;
+
+  @Property({ type: 'integer' })
+  attempts: number = 0;
+
+  @Property({ type: 'datetime' })
+  nextAttemptAt: Date = new Date();
+
+  /** A sender's lease on a queued row: others skip it until then. */
+  @Property({ type: 'datetime', nullable: true })
+  claimedUntil?: Date | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  deliveredAt?: Date | null;
+
+  @Property({ type: 'integer' })
+  openCount: number = 0;
+
+  @Property({ type: 'integer' })
+  clickCount: number = 0;
 
   @Field(() => String, { nullable: true })
   @Property({ type: 'text', nullable: true })
@@ -84,4 +131,17 @@ export class EmailDeliveryEvent {
 
   @Property({ type: 'datetime' })
   at: Date = new Date();
+}
+
+/** The links of a sent message, by index: click tokens name an index, never a URL. */
+@Entity({ tableName: 'email_link' })
+export class EmailLink {
+  @PrimaryKey({ type: 'uuid' })
+  deliveryId!: string;
+
+  @PrimaryKey({ type: 'integer' })
+  linkIndex!: number;
+
+  @Property({ type: 'text' })
+  url!: string;
 }

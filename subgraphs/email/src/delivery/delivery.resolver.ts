@@ -1,7 +1,20 @@
-/** EmailDelivery's references to entities other subgraphs own. */
-import { FieldResolver, Resolver, Root } from 'type-graphql';
+/** EmailDelivery's references to entities other subgraphs own, and its status history. */
+import { Ctx, Field, FieldResolver, ObjectType, Resolver, Root } from 'type-graphql';
+import type { EmailContext } from '../context.js';
 import { CampaignRef, Customer } from '../customer/references.type.js';
-import { EmailDelivery } from './delivery.entity.js';
+import { DeliveryStatus, EmailDelivery } from './delivery.entity.js';
+
+@ObjectType('DeliveryStatusChange')
+export class DeliveryStatusChange {
+  @Field(() => DeliveryStatus)
+  status!: DeliveryStatus;
+
+  @Field(() => String, { nullable: true, description: 'SMTP answer or reason' })
+  detail!: string | null;
+
+  @Field(() => Date)
+  at!: Date;
+}
 
 @Resolver(() => EmailDelivery)
 export class EmailDeliveryResolver {
@@ -13,5 +26,13 @@ export class EmailDeliveryResolver {
   @FieldResolver(() => Customer)
   customer(@Root() delivery: EmailDelivery): Customer {
     return { id: delivery.customerId };
+  }
+
+  @FieldResolver(() => [DeliveryStatusChange], { description: 'Every status, oldest first' })
+  history(
+    @Root() delivery: EmailDelivery,
+    @Ctx() ctx: EmailContext,
+  ): Promise<DeliveryStatusChange[]> {
+    return ctx.loaders.historyByDelivery.load(delivery.id);
   }
 }

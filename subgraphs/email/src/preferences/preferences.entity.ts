@@ -62,3 +62,31 @@ export class Suppression {
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();
 }
+
+/** Every consent change, kept as proof: what, where it came from, when and who made it. */
+@Entity({ tableName: 'email_consent_event' })
+@Index({ properties: ['customerId', 'at'] })
+export class EmailConsentEvent {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @Property({ type: 'text' })
+  customerId!: string;
+
+  /** Null for marketing consent as a whole, else the topic. */
+  @Property({ type: 'text', nullable: true })
+  topic?: string | null;
+
+  @Property({ type: 'boolean' })
+  subscribed!: boolean;
+
+  @Property({ type: 'text' })
+  source!: string;
+
+  /** Who made the change: a user, `customer` (a link in a message) or `system:<service>`. */
+  @Property({ type: 'text' })
+  actor!: string;
+
+  @Property({ type: 'datetime' })
+  at: Date = new Date();
+}

@@ -1,5 +1,5 @@
 /** What a client sees of a customer's email preferences. */
-import { Field, ObjectType } from 'type-graphql';
+import { Field, InputType, ObjectType } from 'type-graphql';
 import { SuppressionReason } from './preferences.entity.js';
 
 @ObjectType('TopicSubscription')
@@ -27,4 +27,27 @@ export class EmailPreferences {
 
   @Field(() => Date, { nullable: true })
   consentUpdatedAt!: Date | null;
+}
+
+@InputType('TopicSubscriptionInput')
+export class TopicSubscriptionInput {
+  @Field(() => String)
+  topic!: string;
+
+  @Field(() => Boolean)
+  subscribed!: boolean;
+}
+
+@InputType('EmailPreferencesInput')
+export class EmailPreferencesInput {
+  @Field(() => Boolean, { nullable: true })
+  subscribed?: boolean | null;
+
+  @Field(() => [TopicSubscriptionInput], { nullable: true })
+  topics?: TopicSubscriptionInput[] | null;
+
+  @Field(() => String, {
+    description: 'Where the consent change came from (form, import, support, ...)',
+  })
+  source!: string;
 }

@@ -1,5 +1,5 @@
 /** Email templates: MJML or HTML with Liquid, versioned (a campaign pins a version). */
-import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 
 @ObjectType('EmailTemplate')
@@ -48,4 +48,39 @@ export class EmailTemplate {
   @Field(() => Date)
   @Property({ type: 'datetime' })
   updatedAt: Date = new Date();
+}
+
+/** Every saved version of a template, immutable: a campaign pins one. */
+@Entity({ tableName: 'email_template_version' })
+@Unique({ properties: ['templateId', 'version'] })
+export class EmailTemplateVersion {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  @Property({ type: 'uuid' })
+  templateId!: string;
+
+  @Property({ type: 'integer' })
+  version!: number;
+
+  @Property({ type: 'text' })
+  subject!: string;
+
+  @Property({ type: 'text', nullable: true })
+  preheader?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  mjml?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  html?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  text?: string | null;
+
+  @Property({ type: 'text' })
+  createdBy!: string;
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
 }

@@ -5,15 +5,15 @@
  * version; order aggregates are recomputed from the order and refund rows).
  */
 import { claimMessages, type IngestedMessage, type TrackMessage } from '@marketing/platform';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { CustomerChange, LiveMembership } from '../segment/membership.js';
 import {
   laterOf,
   mergeTraits,
   messageVersion,
   profileColumns,
   type TraitState,
-} from './profile.merge.js';
+} from '@marketing/platform';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CustomerChange, LiveMembership } from '../segment/membership.js';
 
 export const PROFILE_CONSUMER = 'segments.profile';
 const SCHEMA = 'segments';

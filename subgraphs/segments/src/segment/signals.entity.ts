@@ -48,3 +48,10 @@ export class CustomerPrediction {
   @Property({ type: 'datetime' })
   predictedAt!: Date;
 }
+
+/** Timezone names this PostgreSQL knows (filled by the migration from pg_timezone_names). */
+@Entity({ tableName: 'time_zone' })
+export class TimeZoneName {
+  @PrimaryKey({ type: 'text' })
+  name!: string;
+}

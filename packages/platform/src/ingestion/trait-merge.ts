@@ -3,7 +3,7 @@
  * highest source version (event time, then messageId). The merge is commutative, associative and
  * idempotent, so duplicates and any arrival order give the same profile.
  */
-import type { IngestedMessage } from '@marketing/platform';
+import type { IngestedMessage } from './segment-message.js';
 
 export interface TraitState {
   traits: Record<string, unknown>;
