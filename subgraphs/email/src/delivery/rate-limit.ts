@@ -1,10 +1,14 @@
 /** A token bucket: `rate` tokens a second, bursts up to one second's worth. */
 export class TokenBucket {
   private tokens: number;
-  private last = Date.now();
+  private last: number;
 
-  constructor(private readonly rate: number) {
+  constructor(
+    private readonly rate: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.tokens = rate;
+    this.last = now();
   }
 
   /** Milliseconds until a token is available (0 = now). */
@@ -19,7 +23,7 @@ export class TokenBucket {
   }
 
   private refill() {
-    const now = Date.now();
+    const now = this.now();
     this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1_000) * this.rate);
     this.last = now;
   }
