@@ -27,16 +27,6 @@ const PENDING: Record<string, string> = {
   'Mutation.updateDestination': 'destinations (#7)',
   'Mutation.deleteDestination': 'destinations (#7)',
   Subscription: 'live stats (#7)',
-  CampaignVariantInput: 'campaign manager (#6)',
-  AbTestInput: 'campaign manager (#6)',
-  CampaignInput: 'campaign manager (#6)',
-  'Mutation.createCampaign': 'campaign manager (#6)',
-  'Mutation.updateCampaign': 'campaign manager (#6)',
-  'Mutation.scheduleCampaign': 'campaign manager (#6)',
-  'Mutation.launchCampaign': 'campaign manager (#6)',
-  'Mutation.pauseCampaign': 'campaign manager (#6)',
-  'Mutation.resumeCampaign': 'campaign manager (#6)',
-  'Mutation.archiveCampaign': 'campaign manager (#6)',
   'Mutation.eraseCustomer': 'GDPR erasure (#8)',
 };
 

@@ -32,6 +32,31 @@ export const sendRequestSchema = z.object({
 });
 export type SendRequest = z.infer<typeof sendRequestSchema>;
 
+/** Template versions saved in the email service (campaigns pin them). */
+export const TEMPLATE_EVENTS_SUBJECT = 'marketing.templates';
+
+export const templateSavedSchema = z.object({
+  type: z.literal('template.saved'),
+  templateId: z.uuid(),
+  version: z.number().int().positive(),
+  name: z.string(),
+  savedAt: isoDateTime,
+});
+export type TemplateSaved = z.infer<typeof templateSavedSchema>;
+
+/** Segment membership changes from the segments service. */
+export const SEGMENT_EVENTS_SUBJECT = 'marketing.segments';
+
+export const segmentMembershipEventSchema = z.object({
+  type: z.enum(['segment.entered', 'segment.exited']),
+  segmentId: z.uuid(),
+  segmentName: z.string(),
+  customerId: z.string().min(1),
+  occurredAt: z.string(),
+  reason: z.string(),
+});
+export type SegmentMembershipEvent = z.infer<typeof segmentMembershipEventSchema>;
+
 export const EMAIL_EVENT_TYPES = [
   'email.sent',
   'email.delivered',

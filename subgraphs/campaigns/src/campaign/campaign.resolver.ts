@@ -1,11 +1,19 @@
-/** Reading campaigns. The lifecycle mutations come with the Campaign Manager's domain work. */
-import { findPage } from '@marketing/platform';
+/** Campaigns: reading, and (marketer and above) authoring and moving them through their lifecycle. */
+import { findPage, requireRole } from '@marketing/platform';
 import type { FilterQuery } from '@mikro-orm/core';
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { CampaignsContext } from '../context.js';
 import { EmailTemplateRef, SegmentRef } from '../customer/references.type.js';
-import { AbTestSettings, Campaign, CampaignStatus, CampaignVariant } from './campaign.entity.js';
-import { CampaignConnection } from './campaign.types.js';
+import {
+  AbTestSettings,
+  Campaign,
+  CampaignAuditEntry,
+  CampaignStatus,
+  CampaignVariant,
+} from './campaign.entity.js';
+import { CampaignService } from './campaign.service.js';
+import { CampaignAuditView, CampaignConnection, CampaignInput } from './campaign.types.js';
 
 @Resolver(() => Campaign)
 export class CampaignResolver {
@@ -28,6 +36,77 @@ export class CampaignResolver {
     const connection = new CampaignConnection(() => ctx.em.count(Campaign, where));
     Object.assign(connection, await findPage(ctx.em, Campaign, where, 'id', { first, after }));
     return connection;
+  }
+
+  @Mutation(() => Campaign)
+  createCampaign(
+    @Arg('input', () => CampaignInput) input: CampaignInput,
+    @Ctx() ctx: CampaignsContext,
+  ): Promise<Campaign> {
+    requireRole(ctx.viewer, 'marketer', 'Creating a campaign');
+    return new CampaignService(ctx.em).create(input, ctx.viewer);
+  }
+
+  @Mutation(() => Campaign)
+  updateCampaign(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => CampaignInput) input: CampaignInput,
+    @Ctx() ctx: CampaignsContext,
+  ): Promise<Campaign> {
+    requireRole(ctx.viewer, 'marketer', 'Changing a campaign');
+    return new CampaignService(ctx.em).update(id, input, ctx.viewer);
+  }
+
+  @Mutation(() => Campaign)
+  scheduleCampaign(
+    @Arg('id', () => ID) id: string,
+    @Arg('at', () => GraphQLDateTime) at: Date,
+    @Ctx() ctx: CampaignsContext,
+  ): Promise<Campaign> {
+    requireRole(ctx.viewer, 'marketer', 'Scheduling a campaign');
+    return new CampaignService(ctx.em).schedule(id, at, ctx.viewer);
+  }
+
+  @Mutation(() => Campaign)
+  launchCampaign(@Arg('id', () => ID) id: string, @Ctx() ctx: CampaignsContext): Promise<Campaign> {
+    requireRole(ctx.viewer, 'marketer', 'Launching a campaign');
+    return new CampaignService(ctx.em).launch(id, ctx.viewer);
+  }
+
+  @Mutation(() => Campaign)
+  pauseCampaign(@Arg('id', () => ID) id: string, @Ctx() ctx: CampaignsContext): Promise<Campaign> {
+    requireRole(ctx.viewer, 'marketer', 'Pausing a campaign');
+    return new CampaignService(ctx.em).change(id, 'pause', ctx.viewer);
+  }
+
+  @Mutation(() => Campaign)
+  resumeCampaign(@Arg('id', () => ID) id: string, @Ctx() ctx: CampaignsContext): Promise<Campaign> {
+    requireRole(ctx.viewer, 'marketer', 'Resuming a campaign');
+    return new CampaignService(ctx.em).change(id, 'resume', ctx.viewer);
+  }
+
+  @Mutation(() => Campaign)
+  archiveCampaign(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: CampaignsContext,
+  ): Promise<Campaign> {
+    requireRole(ctx.viewer, 'marketer', 'Archiving a campaign');
+    return new CampaignService(ctx.em).change(id, 'archive', ctx.viewer);
+  }
+
+  @FieldResolver(() => [CampaignAuditView], {
+    description: 'Who changed what, when (oldest first)',
+  })
+  async auditTrail(
+    @Root() campaign: Campaign,
+    @Ctx() ctx: CampaignsContext,
+  ): Promise<CampaignAuditView[]> {
+    const entries = await ctx.em.find(
+      CampaignAuditEntry,
+      { campaign: campaign.id },
+      { orderBy: { at: 'asc', id: 'asc' }, limit: 500 },
+    );
+    return entries.map((e) => ({ actor: e.actor, action: e.action, changes: e.changes, at: e.at }));
   }
 
   @FieldResolver(() => SegmentRef, { nullable: true })

@@ -4,7 +4,9 @@
  * the recipient projection (`customer.*`) and, for a preview, no event unless one is given.
  */
 import {
+  addToOutbox,
   InvalidInputError,
+  TEMPLATE_EVENTS_SUBJECT,
   NotFoundError,
   queryWithParams,
   type Identity,
@@ -54,6 +56,7 @@ export class TemplateService {
       });
       em.persist(template);
       em.persist(versionOf(em, template, viewer));
+      announce(em, template);
       await em.flush();
       return template;
     });
@@ -71,6 +74,7 @@ export class TemplateService {
       Object.assign(template, source, { name: checkName(input.name), updatedAt: new Date() });
       template.version += 1;
       em.persist(versionOf(em, template, viewer));
+      announce(em, template);
       await em.flush();
       return template;
     });
@@ -167,6 +171,23 @@ async function mjmlPreview(source: string): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/** Tells the Campaign Manager which version is current (it pins one when a campaign is saved). */
+function announce(em: EntityManager, template: EmailTemplate) {
+  addToOutbox(em, [
+    {
+      id: `template.saved:${template.id}:${template.version}`,
+      subject: TEMPLATE_EVENTS_SUBJECT,
+      data: {
+        type: 'template.saved',
+        templateId: template.id,
+        version: template.version,
+        name: template.name,
+        savedAt: template.updatedAt.toISOString(),
+      },
+    },
+  ]);
 }
 
 function versionOf(em: EntityManager, template: EmailTemplate, viewer: Identity) {

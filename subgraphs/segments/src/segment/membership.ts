@@ -12,24 +12,13 @@
  * re-evaluation holds it shared, so the two never interleave and a full evaluation never undoes a
  * live change it did not see.
  */
-import { queryWithParams, type BusMessage } from '@marketing/platform';
+import { queryWithParams, SEGMENT_EVENTS_SUBJECT } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { compilePredicate, Params } from './compile.js';
 import { dependenciesOf, type Dependencies, type SegmentNode } from './definition.js';
 
-export const SEGMENT_EVENTS_SUBJECT = 'marketing.segments';
-
-export interface SegmentMembershipEvent {
-  type: 'segment.entered' | 'segment.exited';
-  segmentId: string;
-  segmentName: string;
-  customerId: string;
-  occurredAt: string;
-  /** What caused it: `change` (a customer's data), `evaluation` (new or changed rule), `sweep`, `deleted`. */
-  reason: 'change' | 'evaluation' | 'sweep' | 'deleted';
-}
-
-export type SegmentEventMessage = BusMessage<SegmentMembershipEvent>;
+/** What caused a change: `change` (a customer's data), `evaluation` (new or changed rule), `sweep`, `deleted`. */
+export type MembershipReason = 'change' | 'evaluation' | 'sweep' | 'deleted';
 
 /** What changed for one customer; only segments reading one of these are re-evaluated. */
 export interface CustomerChange {
@@ -81,7 +70,7 @@ export async function reconcileMembership(
   options: {
     lookup: (id: string) => SegmentNode | null;
     asOf: Date;
-    reason: SegmentMembershipEvent['reason'];
+    reason: MembershipReason;
     candidates?: string[];
   },
 ): Promise<ReconcileResult> {
@@ -101,7 +90,7 @@ export async function reconcileMembership(
   const seg = params.add(segment.id, 'uuid');
   const now = params.now();
   const within = options.candidates ? params.add(options.candidates, 'text[]') : null;
-  const event = (type: SegmentMembershipEvent['type']) =>
+  const event = (type: 'segment.entered' | 'segment.exited') =>
     `jsonb_build_object('type', '${type}', 'segmentId', ${seg}, 'segmentName', ${params.add(segment.name, 'text')},
        'customerId', customer_id, 'occurredAt', ${now}, 'reason', ${params.add(options.reason, 'text')})`;
   const subject = params.add(SEGMENT_EVENTS_SUBJECT, 'text');

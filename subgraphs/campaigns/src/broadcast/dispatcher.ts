@@ -1,0 +1,126 @@
+/**
+ * Runs broadcasts. The audience snapshot (ACTIVE enrolments) is the durable checkpoint: each tick
+ * claims a slice (`for update skip locked`, so replicas share the work), turns it into send
+ * requests for the email service through the outbox and marks it done, in one transaction. A crash
+ * loses nothing and repeats nothing: the send request's dedupe key is (campaign, customer), and the
+ * email ledger keeps it unique. A paused campaign is skipped until resumed; a broadcast with no
+ * ACTIVE enrolment left is COMPLETED. Scheduled campaigns are launched when due.
+ */
+import {
+  queryWithParams,
+  SEND_REQUESTS_SUBJECT,
+  type Logger,
+  type ServiceMetrics,
+} from '@marketing/platform';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { launchIn } from '../campaign/campaign.service.js';
+
+export const DISPATCH_STAGE = 'campaigns.dispatch';
+const SYSTEM = { sub: 'system:campaigns', roles: ['admin' as const] };
+
+export interface DispatcherOptions {
+  orm: MikroORM;
+  logger: Logger;
+  metrics?: ServiceMetrics;
+  /** Send requests per second over all broadcasts, per replica (the throttle). */
+  ratePerSecond: number;
+  tickMs?: number;
+}
+
+/** One tick: due launches, then one slice of every running broadcast; returns requests made. */
+export async function dispatchOnce(options: DispatcherOptions): Promise<number> {
+  const { orm } = options;
+  const due = await queryWithParams<{ id: string }>(
+    orm.em.fork(),
+    `select id from campaigns.campaign where status = 'SCHEDULED' and scheduled_at <= now()`,
+    [],
+  );
+  for (const { id } of due) {
+    await orm.em
+      .fork()
+      .transactional((em) => launchIn(em, id, SYSTEM))
+      .catch((error: unknown) =>
+        options.logger.warn({ err: error, campaignId: id }, 'scheduled launch skipped'),
+      );
+  }
+  const limit = Math.max(1, Math.round((options.ratePerSecond * (options.tickMs ?? 250)) / 1_000));
+  const sent = await orm.em.fork().transactional(async (em) => {
+    const [row] = await queryWithParams<{ n: number }>(
+      em,
+      `with claimed as (
+         select e.id from campaigns.campaign_enrollment e
+         join campaigns.campaign c on c.id = e.campaign_id
+         where c.status = 'RUNNING' and c.kind = 'BROADCAST' and e.entry_key = 'broadcast'
+           and e.status = 'ACTIVE'
+         order by e.entered_at, e.id
+         limit $1
+         for update of e skip locked
+       ),
+       done as (
+         update campaigns.campaign_enrollment e
+         set status = 'COMPLETED', current_step = 'send requested', exited_at = now()
+         from claimed where e.id = claimed.id
+         returning e.campaign_id, e.customer_id, e.variant_id
+       ),
+       requests as (
+         insert into campaigns.outbox (subject, message_id, data, created_at)
+         select $2, 'send:' || d.campaign_id || ':' || d.customer_id,
+           jsonb_build_object('type', 'email.send.requested',
+             'dedupeKey', 'campaign:' || d.campaign_id || ':' || d.customer_id,
+             'customerId', d.customer_id, 'templateId', v.template_id,
+             'templateVersion', v.template_version, 'campaignId', d.campaign_id,
+             'variantId', d.variant_id, 'topic', c.topic,
+             'requestedAt', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+           now()
+         from done d
+         join campaigns.campaign c on c.id = d.campaign_id
+         join campaigns.campaign_variant v on v.id = d.variant_id
+         returning 1
+       )
+       select count(*)::int as n from requests`,
+      [limit, SEND_REQUESTS_SUBJECT],
+    );
+    // Broadcasts with nothing left to request are complete.
+    await queryWithParams(
+      em,
+      `with completed as (
+         update campaigns.campaign c set status = 'COMPLETED', completed_at = now(), updated_at = now()
+         where c.status = 'RUNNING' and c.kind = 'BROADCAST'
+           and not exists (select 1 from campaigns.campaign_enrollment e
+                           where e.campaign_id = c.id and e.entry_key = 'broadcast' and e.status = 'ACTIVE')
+         returning c.id
+       )
+       insert into campaigns.campaign_audit (campaign_id, actor, action, changes, at)
+       select id, $1, 'complete', '{"from": "RUNNING", "to": "COMPLETED"}'::jsonb, now() from completed`,
+      [SYSTEM.sub],
+    );
+    return row!.n;
+  });
+  if (sent > 0) options.metrics?.messages.inc({ stage: DISPATCH_STAGE, result: 'requested' }, sent);
+  return sent;
+}
+
+export function startDispatcher(options: DispatcherOptions): () => Promise<void> {
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopping) {
+      const started = Date.now();
+      try {
+        await dispatchOnce(options);
+      } catch (error) {
+        options.logger.error({ err: error }, 'broadcast dispatcher: tick failed, will retry');
+      }
+      const wait = Math.max(0, (options.tickMs ?? 250) - (Date.now() - started));
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, wait);
+      });
+    }
+  })();
+  return async () => {
+    stopping = true;
+    wake?.();
+    await loop;
+  };
+}
