@@ -8,6 +8,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '@marketing/platfor
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   federation: () => import('./federation.bench.js'),
   ingest: () => import('./ingest.bench.js'),
+  segments: () => import('./segments.bench.js'),
 };
 
 const name = process.argv[2];

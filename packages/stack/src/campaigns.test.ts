@@ -105,7 +105,13 @@ describe('a broadcast from segment to inbox', () => {
           }
         }
       `,
-      { i: { name: 'News', subject: 'News for you', html: '<p>Hello {{ customer.email }}</p>' } },
+      {
+        i: {
+          name: 'News',
+          subject: 'News for you',
+          html: '<p>Hello {{ customer.email }}, <a href="https://shop.example/new">new in</a></p>',
+        },
+      },
     );
     templateId = template.data.createEmailTemplate.id;
 
@@ -261,6 +267,83 @@ describe('a broadcast from segment to inbox', () => {
     expect(enrollments.data.customers.edges[0].node.campaignEnrollments).toEqual([
       { status: 'COMPLETED', campaign: { id: campaignId } },
     ]);
+  });
+
+  it('counts the campaign from the bus: deliveries, opens, clicks and the order they led to', async () => {
+    const mail = sink.received.find((m) => m.to[0] === 'de1@mail.example')!;
+    const html = String(mail.html);
+    const local = (url: string) => url.replace('http://public.example', stack.origin);
+    const click = local(/href="([^"]*\/t\/c\/[^"]+)"/.exec(html)![1]!);
+    const pixel = local(/src="([^"]*\/t\/o\/[^"]+)"/.exec(html)![1]!);
+    await fetch(pixel);
+    await fetch(pixel);
+    expect((await fetch(click, { redirect: 'manual' })).status).toBe(302);
+    const order = {
+      type: 'track',
+      userId: 'de1',
+      messageId: 'order-de1-1',
+      event: 'Order Completed',
+      timestamp: new Date(Date.now() + 1_000).toISOString(),
+      properties: { order_id: 'o-de1-1', total: 120.5 },
+    };
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Basic ${Buffer.from(`${stack.secrets.writeKey}:`).toString('base64')}`,
+    };
+    for (let i = 0; i < 2; i++) {
+      // The same order twice: counted once.
+      await fetch(`${stack.origin}/v1/track`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(order),
+      });
+    }
+    const stats = await waitFor(
+      () =>
+        graphql(
+          `
+            query ($id: ID!) {
+              campaign(id: $id) {
+                stats {
+                  recipients
+                  sent
+                  delivered
+                  bounced
+                  uniqueOpens
+                  uniqueClicks
+                  conversions
+                  revenue
+                  openRate
+                  conversionRate
+                  variants {
+                    sent
+                  }
+                  timeline(bucket: DAY) {
+                    sent
+                  }
+                }
+              }
+            }
+          `,
+          { id: campaignId },
+        ),
+      (r) => r.data?.campaign.stats.conversions === 1,
+    );
+    const s = stats.data.campaign.stats;
+    expect(s).toMatchObject({
+      recipients: 2,
+      sent: 2,
+      delivered: 2,
+      bounced: 0,
+      uniqueOpens: 1,
+      uniqueClicks: 1,
+      conversions: 1,
+      revenue: 120.5,
+      openRate: 0.5,
+      conversionRate: 0.5,
+    });
+    expect(s.variants.reduce((n: number, v: { sent: number }) => n + v.sent, 0)).toBe(2);
+    expect(s.timeline.reduce((n: number, b: { sent: number }) => n + b.sent, 0)).toBe(2);
   });
 
   it('a completed campaign cannot launch again; archiving ends the trail', async () => {

@@ -1,8 +1,12 @@
 /** The only place the analytics subgraph reads its environment. */
 import { loadConfig, subgraphEnv } from '@marketing/platform';
+import { z } from 'zod';
 
-export const analyticsEnv = subgraphEnv(4004);
-export type AnalyticsConfig = ReturnType<typeof analyticsEnv.parse>;
+export const analyticsEnv = subgraphEnv(4004).extend({
+  /** An order counts as a conversion of the message clicked (else opened) this many days before. */
+  ATTRIBUTION_WINDOW_DAYS: z.coerce.number().int().min(1).max(90).default(5),
+});
+export type AnalyticsConfig = z.infer<typeof analyticsEnv>;
 
 export function loadAnalyticsConfig(env: NodeJS.ProcessEnv = process.env): AnalyticsConfig {
   return loadConfig(analyticsEnv, env);

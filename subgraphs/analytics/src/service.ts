@@ -1,26 +1,53 @@
 /** The Analytics Service as a startable subgraph. */
 import {
+  ProcessedMessage,
   startSubgraph,
   type SubgraphDefinition,
-  type SubgraphRuntimeConfig,
+  type SubgraphDeps,
 } from '@marketing/platform';
+import type { AnalyticsConfig } from './config.js';
 import { Touchpoint } from './journey/touchpoint.entity.js';
 import { createLoaders, type AnalyticsLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { buildAnalyticsSchema } from './schema.js';
+import { AttributedOrder, DeliveryFact } from './stats/facts.entity.js';
+import { startStatsConsumers } from './stats/stats.consumer.js';
 import { CampaignStatsRow, StatsBucketRow, VariantStatsRow } from './stats/stats.entity.js';
 
 export const analyticsSubgraph: SubgraphDefinition<AnalyticsLoaders> = {
   name: 'analytics',
   database: {
     schema: 'analytics',
-    entities: [CampaignStatsRow, VariantStatsRow, StatsBucketRow, Touchpoint],
+    entities: [
+      CampaignStatsRow,
+      VariantStatsRow,
+      StatsBucketRow,
+      Touchpoint,
+      DeliveryFact,
+      AttributedOrder,
+      ProcessedMessage,
+    ],
     migrations,
   },
   buildSchema: buildAnalyticsSchema,
   createLoaders,
+  bus: { outbox: false },
 };
 
-export function startAnalytics(config: SubgraphRuntimeConfig) {
-  return startSubgraph(analyticsSubgraph, config);
+export async function startAnalyticsWorkers(deps: SubgraphDeps, config: AnalyticsConfig) {
+  return startStatsConsumers({
+    orm: deps.orm,
+    bus: deps.bus!,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    backoffMs: deps.backoffMs,
+    attributionWindowDays: config.ATTRIBUTION_WINDOW_DAYS,
+  });
+}
+
+export function startAnalytics(config: AnalyticsConfig) {
+  return startSubgraph(
+    { ...analyticsSubgraph, startWorkers: (deps) => startAnalyticsWorkers(deps, config) },
+    config,
+  );
 }

@@ -1,0 +1,81 @@
+/** Feeds the campaign aggregates and journeys from `marketing.email` and `ecommerce.events`. */
+import {
+  ECOMMERCE_EVENTS_SUBJECT,
+  EMAIL_EVENTS_SUBJECT,
+  emailEventSchema,
+  parseEvent,
+  parseSegmentMessage,
+  type EventBus,
+  type Logger,
+  type ServiceMetrics,
+  type TrackMessage,
+} from '@marketing/platform';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import {
+  applyEmailEvents,
+  applyOrders,
+  EMAIL_STATS_CONSUMER,
+  ORDER_STATS_CONSUMER,
+} from './stats.projection.js';
+
+export async function startStatsConsumers(deps: {
+  orm: MikroORM;
+  bus: EventBus;
+  logger: Logger;
+  metrics?: ServiceMetrics;
+  backoffMs?: number[];
+  attributionWindowDays: number;
+}) {
+  const deadLetter = (name: string) => (letter: { id: string; reason: string }) => {
+    deps.metrics?.messages.inc({ stage: name, result: 'dead_letter' });
+    deps.logger.error({ messageId: letter.id, reason: letter.reason }, `${name}: dead letter`);
+  };
+  const email = await deps.bus.consume<unknown>({
+    name: EMAIL_STATS_CONSUMER,
+    subjects: [EMAIL_EVENTS_SUBJECT],
+    batchSize: 1_000,
+    backoffMs: deps.backoffMs,
+    onDeadLetter: deadLetter(EMAIL_STATS_CONSUMER),
+    handle: async (batch) => {
+      const events = batch.map((d) => ({
+        id: d.id,
+        ...parseEvent(emailEventSchema, d.data, d.id),
+      }));
+      await deps.orm.em
+        .fork()
+        .transactional((em) => applyEmailEvents(em, events, deps.attributionWindowDays));
+      deps.metrics?.messages.inc({ stage: EMAIL_STATS_CONSUMER, result: 'applied' }, events.length);
+    },
+  });
+  const orders = await deps.bus.consume<unknown>({
+    name: ORDER_STATS_CONSUMER,
+    subjects: [ECOMMERCE_EVENTS_SUBJECT],
+    batchSize: 1_000,
+    backoffMs: deps.backoffMs,
+    onDeadLetter: deadLetter(ORDER_STATS_CONSUMER),
+    handle: async (batch) => {
+      const tracks: TrackMessage[] = [];
+      for (const d of batch) {
+        const data = d.data as Record<string, unknown> | null;
+        if (!data || data.type !== 'track') continue;
+        const parsed = parseSegmentMessage(data.messageId ? data : { ...data, messageId: d.id }, {
+          checkSize: false,
+        });
+        if (!parsed.ok) {
+          throw new Error(
+            `invalid message ${d.id}: ${parsed.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+          );
+        }
+        tracks.push(parsed.message as TrackMessage);
+      }
+      if (tracks.length === 0) return;
+      await deps.orm.em
+        .fork()
+        .transactional((em) => applyOrders(em, tracks, deps.attributionWindowDays));
+    },
+  });
+  return async () => {
+    await email.stop();
+    await orders.stop();
+  };
+}
