@@ -249,6 +249,8 @@ const EVENT_SCATTER = 999_983;
 const OCCASIONAL = 0.1;
 const ACTIVE = 0.6;
 const ACTIVITY_SKEW = 1.7;
+/** This share of customers stop at some point of the window: their later draws go to someone else. */
+const CHURNING = 0.4;
 const EMAIL_SCATTER = 1_000_003;
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -365,10 +367,16 @@ function profilesSql(from: number, to: number): string {
   ) t`;
 }
 
+/** A customer index in [1, PROFILES] for event j (see OCCASIONAL). */
+const customerDraw = (seedA: number, seedB: number) =>
+  `((case when bench.rnd(j, ${seedA}) < ${OCCASIONAL} then floor(${PROFILES} * bench.rnd(j, ${seedB}))
+     else floor(${ACTIVE * PROFILES} * power(bench.rnd(j, ${seedB}), ${ACTIVITY_SKEW})) end)::bigint
+    * ${EVENT_SCATTER} % ${PROFILES}) + 1`;
+
 /**
- * Events in time order over the window (index j); the customer is uniform for 35% of events and
- * skewed (power 1.6, scattered) for the rest; 25% of a customer's events are their favourite
- * browsing event. `$1` = anchor time.
+ * Events in time order over the window (index j); the customer is uniform for OCCASIONAL of them,
+ * skewed for the rest, less those who churned by then; 25% of a customer's events are their
+ * favourite browsing event. `$1` = anchor time.
  */
 function eventsSql(from: number, to: number): string {
   const products = textArray(PRODUCT_EVENTS);
@@ -395,12 +403,15 @@ function eventsSql(from: number, to: number): string {
       case when bench.rnd(a.j, 5) < 0.25 then ${pick(BROWSING_EVENTS, 'bench.rnd(a.c, 31)')}
         else ${weightedCase('bench.rnd(a.j, 6)', EVENT_NAMES)} end as event
     from (
-      select j,
-        ((case when bench.rnd(j, 3) < ${OCCASIONAL} then floor(${PROFILES} * bench.rnd(j, 4))
-           else floor(${ACTIVE * PROFILES} * power(bench.rnd(j, 4), ${ACTIVITY_SKEW})) end)::bigint
-          * ${EVENT_SCATTER} % ${PROFILES}) + 1 as c,
-        $1::timestamptz - make_interval(secs => ${WINDOW_DAYS} * 86400 * (1 - (j - 1 + bench.rnd(j, 2)) / ${EVENTS}::float8)) as occurred_at
-      from generate_series(${from}::bigint, ${to}::bigint) j
+      select d.j, d.occurred_at,
+        case when bench.rnd(d.c1, 50) < ${CHURNING} and d.t > 0.2 + 0.8 * bench.rnd(d.c1, 51)
+          then d.c2 else d.c1 end as c
+      from (
+        select j, (j - 1 + bench.rnd(j, 2)) / ${EVENTS}::float8 as t,
+          ${customerDraw(3, 4)} as c1, ${customerDraw(10, 11)} as c2,
+          $1::timestamptz - make_interval(secs => ${WINDOW_DAYS} * 86400 * (1 - (j - 1 + bench.rnd(j, 2)) / ${EVENTS}::float8)) as occurred_at
+        from generate_series(${from}::bigint, ${to}::bigint) j
+      ) d
     ) a
   ) b`;
 }

@@ -25,6 +25,7 @@ import { subgraphUrls, type GatewayConfig } from './config.js';
 import { createPooledFetcher, SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { emailRoutes } from './email-routes.js';
 import { ingestionRouter } from './ingestion/ingest.routes.js';
+import { serveGatewaySubscriptions } from './subscriptions.js';
 import { loadSupergraph } from './supergraph.js';
 
 export interface RunningGateway {
@@ -110,10 +111,25 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     }),
   );
   app.use(unexpectedError(logger));
+  const subscriptions = serveGatewaySubscriptions({
+    server: listening.server,
+    supergraphSdl,
+    urls,
+    serviceMap: Object.fromEntries(
+      Object.entries(urls).map(([name, url]) => [
+        name,
+        new SubgraphDataSource(url, proof, fetcher),
+      ]),
+    ),
+    proof,
+    verifier,
+    logger,
+  });
   logger.info({ url: `${listening.url}/graphql` }, 'gateway ready');
   return {
     url: `${listening.url}/graphql`,
     close: async () => {
+      await subscriptions.dispose();
       await apollo.stop();
       await listening.close();
       await agent.close();

@@ -11,7 +11,9 @@ import {
   type SmtpSink,
   type TestDatabase,
 } from '@marketing/platform/testing';
+import { createClient } from 'graphql-ws';
 import pg from 'pg';
+import WebSocket from 'ws';
 import { startStack, type RunningStack } from './stack.js';
 
 let db: TestDatabase;
@@ -270,6 +272,43 @@ describe('a broadcast from segment to inbox', () => {
   });
 
   it('counts the campaign from the bus: deliveries, opens, clicks and the order they led to', async () => {
+    // A dashboard subscribes through the gateway; the campaign's name and status come from the
+    // campaigns subgraph, the counts from analytics.
+    const client = createClient({
+      url: stack.gateway.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${marketer}` },
+    });
+    const subscriptionErrors: unknown[] = [];
+    const live: {
+      uniqueOpens: number;
+      conversions: number;
+      campaign: { name: string; status: string };
+    }[] = [];
+    const unsubscribe = client.subscribe(
+      {
+        query: `subscription ($id: ID!) { campaignStatsUpdated(campaignId: $id) { uniqueOpens conversions campaign { name status } } }`,
+        variables: { id: campaignId },
+      },
+      {
+        next: (event) => {
+          live.push((event.data as any).campaignStatsUpdated);
+        },
+        error: (error) => {
+          subscriptionErrors.push(error);
+        },
+        complete: () => {},
+      },
+    );
+    await waitFor(
+      async () => live.length,
+      (n) => n >= 1,
+    );
+    expect(live[0]).toEqual({
+      uniqueOpens: 0,
+      conversions: 0,
+      campaign: { name: 'November news', status: 'COMPLETED' },
+    });
     const mail = sink.received.find((m) => m.to[0] === 'de1@mail.example')!;
     const html = String(mail.html);
     const local = (url: string) => url.replace('http://public.example', stack.origin);
@@ -327,7 +366,7 @@ describe('a broadcast from segment to inbox', () => {
           `,
           { id: campaignId },
         ),
-      (r) => r.data?.campaign.stats.conversions === 1,
+      (r) => r.data?.campaign.stats.conversions === 1 && r.data.campaign.stats.uniqueClicks === 1,
     );
     const s = stats.data.campaign.stats;
     expect(s).toMatchObject({
@@ -343,6 +382,14 @@ describe('a broadcast from segment to inbox', () => {
       conversionRate: 0.5,
     });
     expect(s.variants.reduce((n: number, v: { sent: number }) => n + v.sent, 0)).toBe(2);
+    const last = await waitFor(
+      async () => live.at(-1)!,
+      (e) => e.conversions === 1 && e.uniqueOpens === 1,
+    );
+    expect(last.campaign).toEqual({ name: 'November news', status: 'COMPLETED' });
+    unsubscribe();
+    await client.dispose();
+    expect(subscriptionErrors).toEqual([]);
     expect(s.timeline.reduce((n: number, b: { sent: number }) => n + b.sent, 0)).toBe(2);
   });
 

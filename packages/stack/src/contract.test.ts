@@ -26,7 +26,6 @@ const PENDING: Record<string, string> = {
   'Mutation.createDestination': 'destinations (#7)',
   'Mutation.updateDestination': 'destinations (#7)',
   'Mutation.deleteDestination': 'destinations (#7)',
-  Subscription: 'live stats (#7)',
   'Mutation.eraseCustomer': 'GDPR erasure (#8)',
 };
 

@@ -89,6 +89,8 @@ const eventsFor = (customerId: string) =>
     .filter((m) => m.data.customerId === customerId)
     .map((m) => `${m.data.type} ${m.data.segmentName} (${m.data.reason})`);
 
+const CAMPAIGN_C1 = '00000000-0000-4000-8000-0000000000c1';
+
 const checkoutTwice = {
   event: 'Checkout Started',
   count: { op: 'gte', value: 2 },
@@ -358,7 +360,7 @@ describe('segments through the gateway', () => {
     const opened = await graphql(CREATE, {
       input: {
         name: 'Opened campaign c-1',
-        definition: { email: 'opened', campaignId: 'c-1', withinDays: 30 },
+        definition: { email: 'opened', campaignId: CAMPAIGN_C1, withinDays: 30 },
       },
     });
     const churn = await graphql(CREATE, {
@@ -376,8 +378,8 @@ describe('segments through the gateway', () => {
         data: {
           type: 'email.opened',
           customerId: 'shopper-1',
-          campaignId: 'c-1',
-          deliveryId: 'd-1',
+          campaignId: CAMPAIGN_C1,
+          deliveryId: '00000000-0000-4000-8000-0000000000d1',
           occurredAt: minutesAgo(1),
         },
       },

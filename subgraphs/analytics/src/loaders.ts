@@ -3,11 +3,17 @@ import { byKeyLoader, groupLoader } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { journeyLoader } from './journey/journey.loader.js';
+import type { LiveStats } from './stats/live-stats.js';
 import { CampaignStatsRow, StatsBucketRow, VariantStatsRow } from './stats/stats.entity.js';
 import type { StatsBucket } from './stats/stats.types.js';
 
-export function createLoaders(em: EntityManager) {
+export function createLoaders(em: EntityManager, live?: LiveStats) {
   return {
+    /** Live stats notifications: present when the service runs (not in schema-only uses). */
+    live: (): LiveStats => {
+      if (!live) throw new Error('live stats are not running');
+      return live;
+    },
     campaignStats: byKeyLoader(em, CampaignStatsRow, 'campaignId'),
     /** The rows have the VariantStats fields (and their campaign id). */
     variantStats: groupLoader(em, VariantStatsRow, 'campaignId', { orderBy: { variantId: 'asc' } }),

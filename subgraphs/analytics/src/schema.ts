@@ -3,7 +3,11 @@ import { buildFederatedSchema } from '@marketing/platform';
 import { Customer } from './customer/references.type.js';
 import { CustomerJourneyResolver } from './journey/journey.resolver.js';
 import { AnalyticsQueryResolver } from './query.resolver.js';
-import { CampaignStatsBreakdownResolver, CampaignStatsResolver } from './stats/stats.resolver.js';
+import {
+  CampaignStatsBreakdownResolver,
+  CampaignStatsResolver,
+  LiveStatsResolver,
+} from './stats/stats.resolver.js';
 
 export function buildAnalyticsSchema() {
   return buildFederatedSchema({
@@ -11,6 +15,7 @@ export function buildAnalyticsSchema() {
       AnalyticsQueryResolver,
       CampaignStatsResolver,
       CampaignStatsBreakdownResolver,
+      LiveStatsResolver,
       CustomerJourneyResolver,
     ],
     // Reachable only through _entities, which type-graphql does not see.

@@ -1,5 +1,6 @@
 /** The Analytics Service as a startable subgraph. */
 import {
+  createLogger,
   ProcessedMessage,
   startSubgraph,
   type SubgraphDefinition,
@@ -11,6 +12,7 @@ import { createLoaders, type AnalyticsLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { buildAnalyticsSchema } from './schema.js';
 import { AttributedOrder, DeliveryFact } from './stats/facts.entity.js';
+import { LiveStats } from './stats/live-stats.js';
 import { startStatsConsumers } from './stats/stats.consumer.js';
 import { CampaignStatsRow, StatsBucketRow, VariantStatsRow } from './stats/stats.entity.js';
 
@@ -45,9 +47,27 @@ export async function startAnalyticsWorkers(deps: SubgraphDeps, config: Analytic
   });
 }
 
-export function startAnalytics(config: AnalyticsConfig) {
-  return startSubgraph(
-    { ...analyticsSubgraph, startWorkers: (deps) => startAnalyticsWorkers(deps, config) },
-    config,
-  );
+export async function startAnalytics(config: AnalyticsConfig) {
+  const live = new LiveStats(config.DATABASE_URL, createLogger('analytics', config.LOG_LEVEL));
+  await live.start();
+  try {
+    const running = await startSubgraph(
+      {
+        ...analyticsSubgraph,
+        createLoaders: (em) => createLoaders(em, live),
+        startWorkers: (deps) => startAnalyticsWorkers(deps, config),
+      },
+      config,
+    );
+    return {
+      ...running,
+      close: async () => {
+        await running.close();
+        await live.stop();
+      },
+    };
+  } catch (error) {
+    await live.stop();
+    throw error;
+  }
 }

@@ -167,9 +167,12 @@ describe.each(transports)('event bus over %s', (_kind, connect) => {
         delivered.push(...batch);
       },
     });
-    await waitFor(() => delivered.length === 3, Boolean, 30_000);
+    // Delivery is at least once: under load a message may come twice (an ack lost to a timeout);
+    // what matters is that all arrive although the outage outlasts maxDeliver.
+    const ids = () => [...new Set(delivered.map((d) => d.id))].sort();
+    await waitFor(() => ids().length === 3, Boolean, 30_000);
     await consumer.stop();
-    expect(delivered.map((d) => d.id).sort()).toEqual(['m0', 'm1', 'm2']);
+    expect(ids()).toEqual(['m0', 'm1', 'm2']);
     expect(await bus.deadLetters(name)).toEqual([]);
   });
 });

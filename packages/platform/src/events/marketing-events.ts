@@ -71,9 +71,9 @@ export const EMAIL_EVENT_TYPES = [
 export const emailEventSchema = z.object({
   type: z.enum(EMAIL_EVENT_TYPES),
   customerId: z.string().min(1),
-  deliveryId: z.string().min(1).optional(),
-  campaignId: z.string().min(1).nullish(),
-  variantId: z.string().min(1).nullish(),
+  deliveryId: z.uuid().optional(),
+  campaignId: z.uuid().nullish(),
+  variantId: z.uuid().nullish(),
   occurredAt: isoDateTime,
   /** For opens and clicks: whether it is the delivery's first. */
   unique: z.boolean().optional(),

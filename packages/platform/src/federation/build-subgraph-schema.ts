@@ -32,6 +32,15 @@ export async function buildFederatedSchema(options: SubgraphSchemaOptions): Prom
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: { forbidUnknownValues: false },
     skipCheck: true,
+    // Subscriptions bring their own `subscribe` (an async iterable); none uses type-graphql topics.
+    pubSub: {
+      publish: () => {
+        throw new Error('subscriptions here use `subscribe`, not pubSub topics');
+      },
+      subscribe: () => {
+        throw new Error('subscriptions here use `subscribe`, not pubSub topics');
+      },
+    },
   });
   const resolvers = createResolversMap(schema) as GraphQLResolverMap<unknown>;
   for (const [typeName, refs] of Object.entries(options.referenceResolvers ?? {})) {

@@ -23,6 +23,7 @@ import { formatError } from '../errors.js';
 import { createServiceApp, listen, type ReadinessCheck } from '../http/service-app.js';
 import { createLogger, type Logger } from '../logger.js';
 import { ServiceMetrics } from '../metrics.js';
+import { serveSubscriptions } from './subscriptions.js';
 
 export interface SubgraphContext<Loaders> {
   em: EntityManager;
@@ -186,12 +187,26 @@ export async function startSubgraph<Loaders>(
         ],
       });
     }) as ErrorRequestHandler);
+    // Subscriptions (graphql-ws), for the gateway only: the proof of origin in connection_init.
+    const subscriptions = schema.getSubscriptionType()
+      ? serveSubscriptions({
+          server: listening.server,
+          schema,
+          proof,
+          logger,
+          context: (viewer) => {
+            const em = orm.em.fork() as EntityManager;
+            return { em, loaders: definition.createLoaders(em), viewer };
+          },
+        })
+      : undefined;
     logger.info({ url: `${listening.url}/graphql` }, 'subgraph ready');
     return {
       ...deps,
       name: definition.name,
       url: `${listening.url}/graphql`,
       close: async () => {
+        await subscriptions?.dispose();
         await apollo.stop();
         await stopWorkers();
         await outbox?.stop();

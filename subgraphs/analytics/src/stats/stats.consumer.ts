@@ -5,18 +5,26 @@ import {
   emailEventSchema,
   parseEvent,
   parseSegmentMessage,
+  queryWithParams,
   type EventBus,
   type Logger,
   type ServiceMetrics,
   type TrackMessage,
 } from '@marketing/platform';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { STATS_CHANNEL } from './live-stats.js';
 import {
   applyEmailEvents,
   applyOrders,
   EMAIL_STATS_CONSUMER,
   ORDER_STATS_CONSUMER,
 } from './stats.projection.js';
+
+/** Tells live subscribers (on every replica) which campaigns changed, when this commits. */
+async function notifyChanged(em: EntityManager, campaignIds: string[]) {
+  if (campaignIds.length === 0) return;
+  await queryWithParams(em, `select pg_notify($1, $2)`, [STATS_CHANNEL, campaignIds.join(',')]);
+}
 
 export async function startStatsConsumers(deps: {
   orm: MikroORM;
@@ -41,9 +49,9 @@ export async function startStatsConsumers(deps: {
         id: d.id,
         ...parseEvent(emailEventSchema, d.data, d.id),
       }));
-      await deps.orm.em
-        .fork()
-        .transactional((em) => applyEmailEvents(em, events, deps.attributionWindowDays));
+      await deps.orm.em.fork().transactional(async (em) => {
+        await notifyChanged(em, await applyEmailEvents(em, events, deps.attributionWindowDays));
+      });
       deps.metrics?.messages.inc({ stage: EMAIL_STATS_CONSUMER, result: 'applied' }, events.length);
     },
   });
@@ -69,9 +77,9 @@ export async function startStatsConsumers(deps: {
         tracks.push(parsed.message as TrackMessage);
       }
       if (tracks.length === 0) return;
-      await deps.orm.em
-        .fork()
-        .transactional((em) => applyOrders(em, tracks, deps.attributionWindowDays));
+      await deps.orm.em.fork().transactional(async (em) => {
+        await notifyChanged(em, await applyOrders(em, tracks, deps.attributionWindowDays));
+      });
     },
   });
   return async () => {

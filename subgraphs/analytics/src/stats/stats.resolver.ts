@@ -1,7 +1,9 @@
 /** Campaign.stats and its per-variant and per-bucket breakdowns. */
-import { Arg, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { requireRole } from '@marketing/platform';
+import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { AnalyticsContext } from '../context.js';
 import { CampaignRef } from '../customer/references.type.js';
+import { createLoaders } from '../loaders.js';
 import { CampaignStats, StatsBucket, StatsBucketSize, VariantStats } from './stats.types.js';
 
 @Resolver(() => CampaignRef)
@@ -23,6 +25,25 @@ export class CampaignStatsResolver {
       revenue: row?.revenue ?? 0,
       updatedAt: row?.updatedAt ?? new Date(0),
     });
+  }
+}
+
+@Resolver()
+export class LiveStatsResolver {
+  @Subscription(() => CampaignStats, {
+    description: 'The campaign stats now, then after every change (bursts coalesced)',
+    subscribe: ({ args, context }) =>
+      (context as AnalyticsContext).loaders.live().updates(String(args.campaignId)),
+  })
+  campaignStatsUpdated(
+    @Arg('campaignId', () => ID) campaignId: string,
+    @Ctx() ctx: AnalyticsContext,
+  ): Promise<CampaignStats> {
+    requireRole(ctx.viewer, 'viewer', 'Subscribing to campaign stats');
+    // A subscription lives long: every event reads through a fresh unit of work and loaders.
+    const em = ctx.em.fork();
+    Object.assign(ctx, { em, loaders: createLoaders(em, ctx.loaders.live()) });
+    return new CampaignStatsResolver().stats({ id: campaignId }, ctx);
   }
 }
 

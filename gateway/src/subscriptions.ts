@@ -1,0 +1,204 @@
+/**
+ * Federated subscriptions at the gateway (graphql-ws on /graphql), which @apollo/gateway plans but
+ * does not execute (`../shared/notes/federated-subscriptions.md`):
+ *
+ * 1. The client's `connection_init` carries `{"authorization": "Bearer <JWT>"}`; the token is
+ *    verified like on HTTP. Each operation is validated against the API schema and planned.
+ * 2. The plan's primary fetch runs as a graphql-ws subscription against the subgraph that owns the
+ *    field, with the gateway's proof of origin for that user in its `connection_init`.
+ * 3. Each event is completed by executing the rest of the plan (entity fetches to other subgraphs
+ *    over HTTP, as for queries), with the event standing in for the primary fetch's result.
+ */
+import type { Server } from 'node:http';
+import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
+import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apollo/gateway';
+import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import {
+  ANONYMOUS,
+  PROOF_HEADER,
+  type GatewayProof,
+  type Identity,
+  type Logger,
+  type UserTokenVerifier,
+} from '@marketing/platform';
+import {
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import { createClient } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import WebSocket, { WebSocketServer } from 'ws';
+
+const EVENT_SOURCE = '__subscription_event__';
+
+interface SubscriptionPlanNode {
+  kind: 'Subscription';
+  primary: FetchNode;
+  rest?: PlanNode;
+}
+
+export function serveGatewaySubscriptions(options: {
+  server: Server;
+  supergraphSdl: string;
+  urls: Record<string, string>;
+  serviceMap: ServiceMap;
+  proof: GatewayProof;
+  verifier: UserTokenVerifier;
+  logger: Logger;
+}) {
+  const supergraph = Supergraph.build(options.supergraphSdl);
+  const apiSchema = supergraph.apiSchema();
+  const apiGraphQLSchema = apiSchema.toGraphQLJSSchema();
+  const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+  const planner = new QueryPlanner(supergraph);
+  const identities = new WeakMap<object, Identity>();
+
+  const wss = new WebSocketServer({ server: options.server, path: '/graphql' });
+  const cleanup = useServer(
+    {
+      schema: apiGraphQLSchema,
+      onConnect: async (ctx) => {
+        const header = ctx.connectionParams?.authorization;
+        const identity = await options.verifier
+          .verifyHeader(typeof header === 'string' ? header : undefined)
+          .catch(() => null);
+        if (!identity || identity.roles.length === 0) return false;
+        identities.set(ctx, identity);
+        return true;
+      },
+      // Validation and execution are ours: the gateway has no resolvers for Subscription.
+      onSubscribe: (ctx, _id, payload) => {
+        const document = parse(payload.query);
+        const errors = validate(apiGraphQLSchema, document);
+        if (errors.length > 0) return errors;
+        const operation = operationFromDocument(apiSchema, document, {
+          operationName: payload.operationName ?? undefined,
+        });
+        if (operation.rootKind !== 'subscription') {
+          return [new GraphQLError('Only subscriptions are served over WebSocket; use HTTP')];
+        }
+        return {
+          schema: apiGraphQLSchema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: {
+            identity: identities.get(ctx) ?? ANONYMOUS,
+            plan: planner.buildQueryPlan(operation),
+          },
+        };
+      },
+      subscribe: (args) => {
+        const context = args.contextValue as { identity: Identity; plan: QueryPlan };
+        return federatedEvents({
+          plan: context.plan,
+          identity: context.identity,
+          document: args.document,
+          operationName: args.operationName ?? undefined,
+          variables: (args.variableValues ?? {}) as Record<string, unknown>,
+          urls: options.urls,
+          serviceMap: options.serviceMap,
+          proof: options.proof,
+          apiGraphQLSchema,
+          supergraphSchema,
+          apiSchema,
+          logger: options.logger,
+        });
+      },
+    },
+    wss,
+  );
+  return {
+    dispose: async () => {
+      await cleanup.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+async function* federatedEvents(options: {
+  plan: QueryPlan;
+  identity: Identity;
+  document: DocumentNode;
+  operationName?: string;
+  variables: Record<string, unknown>;
+  urls: Record<string, string>;
+  serviceMap: ServiceMap;
+  proof: GatewayProof;
+  apiGraphQLSchema: GraphQLSchema;
+  supergraphSchema: GraphQLSchema;
+  apiSchema: ReturnType<Supergraph['apiSchema']>;
+  logger: Logger;
+}): AsyncGenerator<ExecutionResult> {
+  const node = options.plan.node as unknown as SubscriptionPlanNode | undefined;
+  if (!node || node.kind !== 'Subscription') {
+    yield { errors: [new GraphQLError('not a subscription plan')] };
+    return;
+  }
+  const url = options.urls[node.primary.serviceName]!.replace(/^http/, 'ws');
+  const proof = await options.proof.sign(options.identity);
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams: { [PROOF_HEADER]: proof },
+    lazy: true,
+    retryAttempts: 0,
+  });
+  const upstream = client.iterate({
+    query: node.primary.operation,
+    variables: pick(options.variables, node.primary.variableUsages ?? []),
+  });
+  const operationContext = buildOperationContext({
+    schema: options.apiGraphQLSchema,
+    operationDocument: options.document,
+    operationName: options.operationName,
+  });
+  try {
+    for await (const event of upstream) {
+      if (event.errors?.length && !event.data) {
+        yield {
+          errors: event.errors.map(
+            (e) => new GraphQLError(e.message, { extensions: e.extensions }),
+          ),
+        };
+        continue;
+      }
+      const primary: FetchNode = { ...node.primary, serviceName: EVENT_SOURCE };
+      const plan: QueryPlan = {
+        kind: 'QueryPlan',
+        node: node.rest ? { kind: 'Sequence', nodes: [primary, node.rest] } : primary,
+      };
+      const serviceMap: ServiceMap = {
+        ...options.serviceMap,
+        [EVENT_SOURCE]: { process: async () => ({ data: event.data ?? null }) } as never,
+      };
+      const requestContext = {
+        request: { query: '', variables: options.variables, operationName: options.operationName },
+        context: { identity: options.identity },
+        metrics: {},
+        logger: undefined,
+        cache: undefined,
+        overallCachePolicy: undefined,
+      } as never;
+      const result = await executeQueryPlan(
+        plan,
+        serviceMap,
+        requestContext,
+        operationContext,
+        options.supergraphSchema,
+        options.apiSchema,
+      );
+      yield result as ExecutionResult;
+    }
+  } finally {
+    await client.dispose();
+  }
+}
+
+function pick(variables: Record<string, unknown>, names: string[]) {
+  return Object.fromEntries(names.filter((n) => n in variables).map((n) => [n, variables[n]]));
+}
