@@ -390,6 +390,24 @@ describe('a broadcast from segment to inbox', () => {
     unsubscribe();
     await client.dispose();
     expect(subscriptionErrors).toEqual([]);
+
+    // Without a token in connection_init the gateway refuses the connection.
+    const anonymous = createClient({
+      url: stack.gateway.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+    });
+    const refused = await new Promise<unknown>((resolve) =>
+      anonymous.subscribe(
+        {
+          query: `subscription ($id: ID!) { campaignStatsUpdated(campaignId: $id) { sent } }`,
+          variables: { id: campaignId },
+        },
+        { next: () => resolve('data'), error: resolve, complete: () => resolve('complete') },
+      ),
+    );
+    await anonymous.dispose();
+    expect((refused as { code?: number }).code).toBe(4403);
     expect(s.timeline.reduce((n: number, b: { sent: number }) => n + b.sent, 0)).toBe(2);
   });
 

@@ -2,12 +2,14 @@
  * Live campaign stats: the stats consumers `pg_notify` the campaigns whose aggregates changed, in
  * the transaction that changed them (so a notification follows a commit, never precedes it); each
  * replica LISTENs and wakes its own subscribers. Bursts are coalesced: a subscriber sees the latest
- * stats after a change, at most one pending wake-up at a time.
+ * stats after a change, at most two updates a second.
  */
 import type { Logger } from '@marketing/platform';
 import pg from 'pg';
 
 export const STATS_CHANNEL = 'analytics_campaign_stats';
+/** At most two updates a second per subscriber; the latest state wins. */
+export const MIN_UPDATE_INTERVAL_MS = 500;
 
 export class LiveStats {
   private readonly subscribers = new Map<string, Set<() => void>>();
@@ -46,10 +48,14 @@ export class LiveStats {
     const set = this.subscribers.get(campaignId) ?? new Set();
     set.add(notify);
     this.subscribers.set(campaignId, set);
+    let last = 0;
     try {
       for (;;) {
         if (!pending) await new Promise<void>((resolve) => (wake = resolve));
+        const wait = last + MIN_UPDATE_INTERVAL_MS - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         pending = false;
+        last = Date.now();
         yield campaignId;
       }
     } finally {
