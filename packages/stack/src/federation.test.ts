@@ -41,8 +41,9 @@ async function seed(url: string): Promise<void> {
       [SEGMENT_ID, ids.slice(0, 10), now],
     );
     await client.query(
+      // PAUSED: a running broadcast without pending recipients would be completed by the dispatcher.
       `insert into campaigns.campaign (id, name, kind, status, segment_id, created_by, created_at, updated_at)
-       values ($1, 'Spring sale', 'BROADCAST', 'RUNNING', $2, 'test', $3, $3)`,
+       values ($1, 'Spring sale', 'BROADCAST', 'PAUSED', $2, 'test', $3, $3)`,
       [CAMPAIGN_ID, SEGMENT_ID, now],
     );
     await client.query(
@@ -214,7 +215,7 @@ describe('gateway federation', () => {
       },
       segments: [{ name: 'VIP' }],
       campaignEnrollments: [
-        { status: 'COMPLETED', campaign: { name: 'Spring sale', status: 'RUNNING' } },
+        { status: 'COMPLETED', campaign: { name: 'Spring sale', status: 'PAUSED' } },
       ],
       emailPreferences: { subscribed: true, suppressed: false, topics: [] },
       journey: [
