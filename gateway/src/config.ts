@@ -31,6 +31,10 @@ export const gatewayEnv = z
     ECOMMERCE_SUBGRAPH_URL: url.optional(),
     /** The reference e-commerce subgraph, used when ECOMMERCE_SUBGRAPH_URL is not set. */
     REFERENCE_ECOMMERCE_URL: url.default('http://localhost:4005/graphql'),
+    /** Mutations one identity may make per minute (per gateway replica); above: RATE_LIMITED. */
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(1).default(300),
+    /** Ingestion requests per second per write key (per gateway replica); above: 429. */
+    RATE_LIMIT_INGEST_PER_SECOND: z.coerce.number().int().min(1).default(2_000),
     SCHEMA_DIR: z.string().default(fileURLToPath(new URL('../../schema', import.meta.url))),
   })
   .refine((c) => c.DATABASE_URL || c.NATS_URL, {

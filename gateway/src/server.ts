@@ -25,6 +25,7 @@ import { subgraphUrls, type GatewayConfig } from './config.js';
 import { createPooledFetcher, SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { emailRoutes } from './email-routes.js';
 import { ingestionRouter } from './ingestion/ingest.routes.js';
+import { createProtection } from './protection.js';
 import { serveGatewaySubscriptions } from './subscriptions.js';
 import { loadSupergraph } from './supergraph.js';
 
@@ -82,11 +83,24 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       ),
     },
   });
-  app.use(ingestionRouter({ bus, writeKey: config.INGEST_WRITE_KEY, logger, metrics }));
+  app.use(
+    ingestionRouter({
+      bus,
+      writeKey: config.INGEST_WRITE_KEY,
+      logger,
+      metrics,
+      requestsPerSecond: config.RATE_LIMIT_INGEST_PER_SECOND,
+    }),
+  );
   app.use(emailRoutes({ emailOrigin: new URL(urls.email!).origin, agent }));
   const listening = await listen(app, config.PORT, config.HOST);
+  const protection = createProtection({
+    production,
+    mutationsPerMinute: config.RATE_LIMIT_MUTATIONS_PER_MINUTE,
+  });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    validationRules: protection.validationRules,
     introspection: !production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
@@ -95,6 +109,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     formatError: (formatted, error) =>
       formatError(formatted, error, (err) => logger.error({ err }, 'unhandled error in gateway')),
     plugins: [
+      ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer: listening.server }),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -124,6 +139,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     proof,
     verifier,
     logger,
+    protection,
   });
   logger.info({ url: `${listening.url}/graphql` }, 'gateway ready');
   return {

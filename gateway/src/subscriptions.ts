@@ -24,6 +24,7 @@ import {
 import {
   GraphQLError,
   parse,
+  specifiedRules,
   validate,
   type DocumentNode,
   type ExecutionResult,
@@ -32,6 +33,7 @@ import {
 import { createClient } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { Protection } from './protection.js';
 
 const EVENT_SOURCE = '__subscription_event__';
 
@@ -49,6 +51,7 @@ export function serveGatewaySubscriptions(options: {
   proof: GatewayProof;
   verifier: UserTokenVerifier;
   logger: Logger;
+  protection: Protection;
 }) {
   const supergraph = Supergraph.build(options.supergraphSdl);
   const apiSchema = supergraph.apiSchema();
@@ -72,8 +75,16 @@ export function serveGatewaySubscriptions(options: {
       },
       // Validation and execution are ours: the gateway has no resolvers for Subscription.
       onSubscribe: (ctx, _id, payload) => {
-        const document = parse(payload.query);
-        const errors = validate(apiGraphQLSchema, document);
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: options.protection.maxTokens });
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(apiGraphQLSchema, document, [
+          ...specifiedRules,
+          ...options.protection.validationRules,
+        ]);
         if (errors.length > 0) return errors;
         const operation = operationFromDocument(apiSchema, document, {
           operationName: payload.operationName ?? undefined,

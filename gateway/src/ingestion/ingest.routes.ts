@@ -16,6 +16,7 @@ import {
   type ServiceMetrics,
 } from '@marketing/platform';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { requireWriteKey } from './write-key.js';
 
 interface Rejected {
@@ -29,8 +30,32 @@ export function ingestionRouter(options: {
   writeKey: string;
   logger: Logger;
   metrics: ServiceMetrics;
+  /** Requests per second for the write key (per gateway replica). */
+  requestsPerSecond?: number;
 }): Router {
   const router = Router();
+  const limiter = new RateLimiterMemory({
+    points: options.requestsPerSecond ?? 2_000,
+    duration: 1,
+  });
+  const rateLimit = async (_req: Request, res: Response, next: () => void) => {
+    try {
+      // One write key per deployment: the key is the identity being limited.
+      await limiter.consume('write-key');
+      next();
+    } catch (rejection) {
+      const ms = (rejection as { msBeforeNext?: number }).msBeforeNext ?? 1_000;
+      options.metrics.messages.inc({ stage: 'ingest', result: 'rate_limited' });
+      res
+        .status(429)
+        .set('Retry-After', String(Math.max(1, Math.ceil(ms / 1_000))))
+        .json({
+          success: false,
+          code: 'RATE_LIMITED',
+          error: 'Too many requests: nothing was stored, retry',
+        });
+    }
+  };
   const publish = async (res: Response, messages: IngestedMessage[]): Promise<boolean> => {
     try {
       await options.bus.publish(
@@ -84,7 +109,7 @@ export function ingestionRouter(options: {
       .json({ success: rejected.length === 0, accepted: accepted.length, rejected });
   };
 
-  router.use('/v1', requireWriteKey(options.writeKey));
+  router.use('/v1', requireWriteKey(options.writeKey), rateLimit);
   const json = (limit: number) => express.json({ limit, type: ['application/json', 'text/plain'] });
   router.post('/v1/identify', json(MAX_MESSAGE_BYTES), single('identify'));
   router.post('/v1/track', json(MAX_MESSAGE_BYTES), single('track'));

@@ -29,6 +29,8 @@ export async function startStack(options: {
   busBackoffMs?: string;
   /** More environment for every service (e.g. SMTP_URL, PUBLIC_URL). */
   env?: Record<string, string>;
+  /** More environment for the gateway (e.g. RATE_LIMIT_MUTATIONS_PER_MINUTE). */
+  gatewayEnv?: Record<string, string>;
 }): Promise<RunningStack> {
   const secrets = {
     jwt: randomBytes(32).toString('hex'),
@@ -70,6 +72,7 @@ export async function startStack(options: {
       AUTH_ISSUER: secrets.issuer,
       AUTH_AUDIENCE: secrets.audience,
       ...Object.fromEntries(SUBGRAPHS.map((e) => [e.gatewayUrlEnv, subgraphs[e.name].url])),
+      ...options.gatewayEnv,
     }),
   );
   return {
