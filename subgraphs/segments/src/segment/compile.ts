@@ -119,8 +119,8 @@ export function compilePredicate(
     if ('or' in n) return `(${n.or.map(node).join(' or ')})`;
     if ('not' in n) return `(not coalesce(${node(n.not)}, false))`;
     if ('attribute' in n) return attribute(n.attribute, n);
-    if ('event' in n) return behaviour('customer_event', eventFilter(n), n);
-    if ('email' in n) return behaviour('email_engagement', emailFilter(n), n);
+    if ('event' in n) return behaviour('customer_event', () => eventFilter(n), n);
+    if ('email' in n) return behaviour('email_engagement', () => emailFilter(n), n);
     if ('prediction' in n) return prediction(n);
     const target = options.lookup(n.inSegment);
     if (!target) throw new Error(`segment ${n.inSegment} vanished while compiling`);
@@ -149,13 +149,16 @@ export function compilePredicate(
         return `coalesce(${col} = any(${params.add((c.value as Scalar[]).map(normalise), 'text[]')}), false)`;
       case 'notIn':
         return `not coalesce(${col} = any(${params.add((c.value as Scalar[]).map(normalise), 'text[]')}), false)`;
+      // Both sides are lower-cased by PostgreSQL: JavaScript's toLowerCase differs on some letters
+      // ('İ' becomes 'i̇' there, 'i' in PostgreSQL), so a needle could miss its own text.
       case 'contains':
-        return `coalesce(strpos(lower(${col}), ${params.add(String(c.value).toLowerCase(), 'text')}) > 0, false)`;
+        return `coalesce(strpos(lower(${col}), lower(${params.add(String(c.value), 'text')})) > 0, false)`;
       case 'startsWith':
-        // Emails are stored lower-case: the plain `like` can use the text_pattern_ops index.
+        // Emails are stored lower-case (by JavaScript): the plain `like` can use the
+        // text_pattern_ops index.
         return name === 'email'
           ? `coalesce(${col} like ${params.add(likePrefix(String(c.value).toLowerCase()), 'text')}, false)`
-          : `coalesce(lower(${col}) like ${params.add(likePrefix(String(c.value).toLowerCase()), 'text')}, false)`;
+          : `coalesce(lower(${col}) like lower(${params.add(likePrefix(String(c.value)), 'text')}), false)`;
       default:
         return existence(col, c.op);
     }
@@ -179,13 +182,14 @@ export function compilePredicate(
 
   /** `col` is a timestamptz expression. */
   const dateCondition = (col: string, c: ValueCondition): string => {
-    const now = params.now();
     switch (c.op) {
       case 'exists':
       case 'notExists':
         return existence(col, c.op);
       case 'withinLast':
-        return `coalesce(${col} >= ${windowStart(c.value as Duration)} and ${col} <= ${now}, false)`;
+        // Only conditions that read the evaluation time bind it: PostgreSQL rejects a parameter
+        // the statement never uses.
+        return `coalesce(${col} >= ${windowStart(c.value as Duration)} and ${col} <= ${params.now()}, false)`;
       case 'notWithinLast':
         return `coalesce(${col} < ${windowStart(c.value as Duration)}, false)`;
       default: {
@@ -232,14 +236,16 @@ export function compilePredicate(
       case 'notIn':
         return `not coalesce(${params.add(JSON.stringify(c.value), 'jsonb')} @> jsonb_build_array(${j}), false)`;
       case 'contains': {
-        const needle = String(c.value);
+        // On a list: a string element equal to the needle, ignoring case like every contains.
+        const needle = params.add(String(c.value), 'text');
         return `coalesce(case jsonb_typeof(${j})
-          when 'string' then strpos(lower(${j} #>> '{}'), ${params.add(needle.toLowerCase(), 'text')}) > 0
-          when 'array' then ${j} @> jsonb_build_array(${params.add(needle, 'text')})
+          when 'string' then strpos(lower(${j} #>> '{}'), lower(${needle})) > 0
+          when 'array' then exists (select 1 from jsonb_array_elements(${j}) x
+            where jsonb_typeof(x) = 'string' and lower(x #>> '{}') = lower(${needle}))
           else false end, false)`;
       }
       case 'startsWith':
-        return `coalesce(jsonb_typeof(${j}) = 'string' and lower(${j} #>> '{}') like ${params.add(likePrefix(String(c.value).toLowerCase()), 'text')}, false)`;
+        return `coalesce(jsonb_typeof(${j}) = 'string' and lower(${j} #>> '{}') like lower(${params.add(likePrefix(String(c.value)), 'text')}), false)`;
       case 'exists':
         return `coalesce(jsonb_typeof(${j}) <> 'null', false)`;
       case 'notExists':
@@ -284,19 +290,32 @@ export function compilePredicate(
     return parts.join(' and ');
   };
 
+  /**
+   * (asOf - N×24h, asOf]: hours, not days, so the session timezone's DST cannot make a day 23 or 25
+   * hours long; a row stamped after the evaluation time is not "in the last N days".
+   */
   const eventWindow = (days: number) =>
-    `e.occurred_at > ${params.now()} - make_interval(days => ${params.add(days, 'int')})`;
+    `(e.occurred_at > ${params.now()} - make_interval(hours => ${params.add(days * 24, 'int')})
+      and e.occurred_at <= ${params.now()})`;
 
-  /** A count condition over rows of `table` (alias `e`) matching `filter`. */
-  const behaviour = (table: string, filter: string, n: { count?: CountCondition }): string => {
+  /**
+   * A count condition over rows of `table` (alias `e`) matching the filter. The filter binds its
+   * values only when the SQL uses it: a count that always or never holds needs no rows, and
+   * PostgreSQL rejects a parameter the statement never uses.
+   */
+  const behaviour = (
+    table: string,
+    buildFilter: () => string,
+    n: { count?: CountCondition },
+  ): string => {
     const count = n.count ?? DEFAULT_COUNT;
+    const shape = countShape(count);
+    if (shape === 'always') return 'true';
+    if (shape === 'never') return 'false';
+    const filter = buildFilter();
     const source = `${S}.${table} e`;
     const correlated = `select 1 from ${source} where e.customer_id = p.customer_id and ${filter}`;
-    switch (countShape(count)) {
-      case 'always':
-        return 'true';
-      case 'never':
-        return 'false';
+    switch (shape) {
       case 'none':
         return `not exists (${correlated})`;
       case 'some':

@@ -72,6 +72,12 @@ describe('parseDefinition rejects, pointing into the tree', () => {
       /non-empty string/,
     ],
     [
+      'a NUL character',
+      { attribute: 'traits.x', op: 'in', value: ['a', 'b\u0000'] },
+      'definition.value[1]',
+      /U\+0000/,
+    ],
+    [
       'a value on exists',
       { attribute: 'email', op: 'exists', value: true },
       'definition.value',

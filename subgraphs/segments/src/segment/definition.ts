@@ -430,6 +430,8 @@ export function parseDefinition(
       return fail(at, 'must be a non-empty string');
     }
     if (value.length > LIMITS.stringLength) fail(at, `at most ${LIMITS.stringLength} characters`);
+    // PostgreSQL text and jsonb cannot hold U+0000.
+    if (value.includes('\u0000')) fail(at, 'must not contain the NUL character (U+0000)');
     return value;
   }
 
