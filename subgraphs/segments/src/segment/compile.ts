@@ -35,11 +35,15 @@ import {
 
 const S = 'segments';
 
-const COLUMNS: Record<string, { sql: string; kind: 'text' | 'number' | 'date' }> = {
+/** `integer`: an integer column, compared with whole numbers as integers (no numeric cast per row). */
+const COLUMNS: Record<
+  string,
+  { sql: string; kind: 'text' | 'number' | 'date'; integer?: boolean }
+> = {
   email: { sql: 'p.email', kind: 'text' },
   country: { sql: 'p.country', kind: 'text' },
   timezone: { sql: 'p.timezone', kind: 'text' },
-  orderCount: { sql: 'p.order_count', kind: 'number' },
+  orderCount: { sql: 'p.order_count', kind: 'number', integer: true },
   totalSpent: { sql: 'p.total_spent', kind: 'number' },
   averageOrderValue: { sql: 'round(p.total_spent / nullif(p.order_count, 0), 2)', kind: 'number' },
   firstOrderAt: { sql: 'p.first_order_at', kind: 'date' },
@@ -87,7 +91,12 @@ export interface CompileOptions {
 }
 
 export interface CompiledPredicate {
-  /** A boolean SQL expression over `segments.customer_profile p`. */
+  /**
+   * A boolean SQL expression over `segments.customer_profile p`, for a WHERE clause: NULL (a missing
+   * value) where a condition does not hold. Conditions are not wrapped in `coalesce(…, false)`, which
+   * would hide the columns' statistics from the planner; `not` coalesces before negating, and
+   * AND/OR never make NULL true, so a customer matches exactly when the rule holds.
+   */
   sql: string;
   params: unknown[];
 }
@@ -124,16 +133,17 @@ export function compilePredicate(
     if ('prediction' in n) return prediction(n);
     const target = options.lookup(n.inSegment);
     if (!target) throw new Error(`segment ${n.inSegment} vanished while compiling`);
-    return `coalesce(${node(target)}, false)`;
+    return `(${node(target)})`;
   };
 
   const attribute = (name: string, c: ValueCondition): string => {
     if (name.startsWith('traits.')) {
-      return jsonCondition(`p.traits -> ${params.add(name.slice(7), 'text')}`, c);
+      const key = params.add(name.slice(7), 'text');
+      return jsonCondition(`p.traits -> ${key}`, c, `p.traits ->> ${key}`);
     }
     const column = COLUMNS[name]!;
     if (column.kind === 'date') return dateCondition(column.sql, c);
-    if (column.kind === 'number') return numberCondition(column.sql, c);
+    if (column.kind === 'number') return numberCondition(column.sql, c, column.integer);
     return textCondition(column.sql, c, name);
   };
 
@@ -146,37 +156,39 @@ export function compilePredicate(
       case 'neq':
         return `${col} is distinct from ${params.add(normalise(c.value as Scalar), 'text')}`;
       case 'in':
-        return `coalesce(${col} = any(${params.add((c.value as Scalar[]).map(normalise), 'text[]')}), false)`;
+        return `(${col} = any(${params.add((c.value as Scalar[]).map(normalise), 'text[]')}))`;
       case 'notIn':
         return `not coalesce(${col} = any(${params.add((c.value as Scalar[]).map(normalise), 'text[]')}), false)`;
       // Both sides are lower-cased by PostgreSQL: JavaScript's toLowerCase differs on some letters
       // ('İ' becomes 'i̇' there, 'i' in PostgreSQL), so a needle could miss its own text.
       case 'contains':
-        return `coalesce(strpos(lower(${col}), lower(${params.add(String(c.value), 'text')})) > 0, false)`;
+        return `(strpos(lower(${col}), lower(${params.add(String(c.value), 'text')})) > 0)`;
       case 'startsWith':
         // Emails are stored lower-case (by JavaScript): the plain `like` can use the
         // text_pattern_ops index.
         return name === 'email'
-          ? `coalesce(${col} like ${params.add(likePrefix(String(c.value).toLowerCase()), 'text')}, false)`
-          : `coalesce(lower(${col}) like lower(${params.add(likePrefix(String(c.value)), 'text')}), false)`;
+          ? `(${col} like ${params.add(likePrefix(String(c.value).toLowerCase()), 'text')})`
+          : `(lower(${col}) like lower(${params.add(likePrefix(String(c.value)), 'text')}))`;
       default:
         return existence(col, c.op);
     }
   };
 
-  const numberCondition = (col: string, c: ValueCondition): string => {
+  const numberCondition = (col: string, c: ValueCondition, integer = false): string => {
+    const values = Array.isArray(c.value) ? c.value : [c.value];
+    const type = integer && values.every((v) => Number.isSafeInteger(v)) ? 'bigint' : 'numeric';
     switch (c.op) {
       case 'in':
-        return `coalesce(${col} = any(${params.add(c.value, 'numeric[]')}), false)`;
+        return `(${col} = any(${params.add(c.value, `${type}[]`)}))`;
       case 'notIn':
-        return `not coalesce(${col} = any(${params.add(c.value, 'numeric[]')}), false)`;
+        return `not coalesce(${col} = any(${params.add(c.value, `${type}[]`)}), false)`;
       case 'neq':
-        return `${col} is distinct from ${params.add(c.value, 'numeric')}`;
+        return `${col} is distinct from ${params.add(c.value, type)}`;
       case 'exists':
       case 'notExists':
         return existence(col, c.op);
       default:
-        return `coalesce(${col} ${COMPARISON[c.op]} ${params.add(c.value, 'numeric')}, false)`;
+        return `(${col} ${COMPARISON[c.op]} ${params.add(c.value, type)})`;
     }
   };
 
@@ -189,9 +201,9 @@ export function compilePredicate(
       case 'withinLast':
         // Only conditions that read the evaluation time bind it: PostgreSQL rejects a parameter
         // the statement never uses.
-        return `coalesce(${col} >= ${windowStart(c.value as Duration)} and ${col} <= ${params.now()}, false)`;
+        return `(${col} >= ${windowStart(c.value as Duration)} and ${col} <= ${params.now()})`;
       case 'notWithinLast':
-        return `coalesce(${col} < ${windowStart(c.value as Duration)}, false)`;
+        return `(${col} < ${windowStart(c.value as Duration)})`;
       default: {
         const literal = c.value as string;
         if (isDateOnly(literal)) {
@@ -206,10 +218,10 @@ export function compilePredicate(
             gt: `>= ${end}`,
             lte: `< ${end}`,
           };
-          return `coalesce(${col} ${bound[c.op]}, false)`;
+          return `(${col} ${bound[c.op]})`;
         }
         const op = c.op === 'before' ? 'lt' : c.op === 'after' ? 'gt' : c.op;
-        return `coalesce(${col} ${COMPARISON[op]} ${params.add(utcLiteral(literal), 'timestamptz')}, false)`;
+        return `(${col} ${COMPARISON[op]} ${params.add(utcLiteral(literal), 'timestamptz')})`;
       }
     }
   };
@@ -224,8 +236,24 @@ export function compilePredicate(
     return `((date_trunc('day', ${now} at time zone ${TZ}) - make_interval(days => ${params.add(days - 1, 'int')})) at time zone ${TZ})`;
   };
 
-  /** `j` is a jsonb expression (a trait or an event property); the value's JSON type decides. */
-  const jsonCondition = (j: string, c: ValueCondition): string => {
+  /**
+   * `j` is a jsonb expression (a trait or an event property); the value's JSON type decides.
+   * `text` is the same value as text (`->>`): (in)equality with strings that no other JSON value
+   * renders as compares the text, much cheaper per row than building and comparing jsonb.
+   */
+  const jsonCondition = (j: string, c: ValueCondition, text?: string): string => {
+    if (text !== undefined && comparesAsText(c)) {
+      switch (c.op) {
+        case 'eq':
+          return `(${text} = ${params.add(c.value, 'text')})`;
+        case 'neq':
+          return `${text} is distinct from ${params.add(c.value, 'text')}`;
+        case 'in':
+          return `(${text} = any(${params.add(c.value, 'text[]')}))`;
+        case 'notIn':
+          return `not coalesce(${text} = any(${params.add(c.value, 'text[]')}), false)`;
+      }
+    }
     switch (c.op) {
       case 'eq':
         return `coalesce(${j} = ${params.add(JSON.stringify(c.value), 'jsonb')}, false)`;
@@ -273,11 +301,10 @@ export function compilePredicate(
     const parts = [`e.event = ${params.add(n.event, 'text')}`];
     if (n.withinDays !== undefined) parts.push(eventWindow(n.withinDays));
     for (const f of n.where ?? []) {
-      const path = f.property
-        .split('.')
-        .map((key) => ` -> ${params.add(key, 'text')}`)
-        .join('');
-      parts.push(jsonCondition(`(e.properties${path})`, f));
+      const keys = f.property.split('.').map((key) => params.add(key, 'text'));
+      const path = keys.map((key) => ` -> ${key}`);
+      const text = `(e.properties${path.slice(0, -1).join('')} ->> ${keys[keys.length - 1]})`;
+      parts.push(jsonCondition(`(e.properties${path.join('')})`, f, text));
     }
     return parts.join(' and ');
   };
@@ -385,6 +412,19 @@ export function countShape(
     return 'none';
   }
   return 'general';
+}
+
+/**
+ * True when `eq`/`neq`/`in`/`notIn` may compare the value's text (`->>`): every value is a string
+ * no other JSON value renders as (numbers start with a digit or '-', arrays with '[', objects with
+ * '{'; `true`/`false`; JSON null has no text), so equal text means an equal JSON string.
+ */
+function comparesAsText(c: ValueCondition): boolean {
+  if (!['eq', 'neq', 'in', 'notIn'].includes(c.op)) return false;
+  const values = Array.isArray(c.value) ? c.value : [c.value];
+  return values.every(
+    (v) => typeof v === 'string' && !/^(?:true|false)$/.test(v) && !/^[-\d[{]/.test(v),
+  );
 }
 
 function likePrefix(value: string): string {
