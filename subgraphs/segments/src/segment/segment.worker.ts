@@ -74,6 +74,9 @@ export async function evaluateSegment(
       [id],
     );
     if (!row) return null;
+    // Full evaluations hash and sort the population: in memory rather than on disk.
+    await em.execute(`set local work_mem = '64MB'`);
+    await em.execute(`set local jit = off`);
     const live = await loadLiveSegments(em);
     const segment = live.find((s) => s.id === id)!;
     const result = await reconcileMembership(em, segment, {
