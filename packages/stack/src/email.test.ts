@@ -4,7 +4,7 @@
  * dedupe key, consent and suppression, RFC 8058 one-click unsubscribe, click and open tracking
  * through the gateway, 4xx retried, 5xx suppressed, a dropped connection, provider webhooks.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSign, generateKeyPairSync } from 'node:crypto';
 import type { BusMessage, Consumer } from '@marketing/platform';
 import {
   createTestDatabase,
@@ -18,6 +18,8 @@ import { startStack, type RunningStack } from './stack.js';
 
 const PUBLIC = 'http://public.example';
 const WEBHOOK_SECRET = 'webhook-secret-for-tests-0123456789';
+/** SendGrid's signed event webhook: our verification key is SendGrid's public key. */
+const sendgridKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
 let db: TestDatabase;
 let sink: SmtpSink;
@@ -40,6 +42,9 @@ beforeAll(async () => {
       EMAIL_RETRY_BACKOFF_MS: '200,400',
       EMAIL_MAX_ATTEMPTS: '3',
       EMAIL_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      SENDGRID_WEBHOOK_PUBLIC_KEY: sendgridKeys.publicKey
+        .export({ type: 'spki', format: 'der' })
+        .toString('base64'),
     },
   });
   admin = await stack.token(['admin'], 'admin-1');
@@ -402,7 +407,7 @@ describe('email through the gateway and real SMTP', () => {
     expect(await post(body, 'wrong-secret-wrong-secret-wrong')).toMatchObject({ status: 401 });
     expect(await post('{"events": [{"id": "x"}]}')).toMatchObject({
       status: 400,
-      body: { path: 'events[0].type' },
+      body: { path: 'body.events[0].type' },
     });
     expect(await post(body)).toEqual({ status: 200, body: { received: 1, applied: 1 } });
     expect(await post(body)).toEqual({ status: 200, body: { received: 1, applied: 0 } });
@@ -412,6 +417,48 @@ describe('email through the gateway and real SMTP', () => {
     ]);
     const unknown = await fetch(`${stack.origin}/webhooks/email/mailchimp`, { method: 'POST' });
     expect(unknown.status).toBe(404);
+    // SES is not configured here (no SES_TOPIC_ARNS): nothing is accepted from it.
+    expect(
+      (await fetch(`${stack.origin}/webhooks/email/ses`, { method: 'POST', body: '{}' })).status,
+    ).toBe(404);
+
+    // SendGrid: a hard bounce for dan's delivered message, signed with SendGrid's key.
+    const dan = (await deliveryOf('dan'))[0]!;
+    const sendgridBody = JSON.stringify([
+      {
+        event: 'bounce',
+        type: 'bounce',
+        sg_event_id: 'sg-evt-1',
+        sg_message_id: 'sg-msg-1',
+        email: 'dan@mail.example',
+        timestamp: Math.floor(Date.now() / 1_000),
+        'smtp-id': dan.message_id,
+        reason: '550 5.1.1 mailbox does not exist',
+      },
+    ]);
+    const sendgrid = (body: string, key = sendgridKeys.privateKey) => {
+      const timestamp = String(Math.floor(Date.now() / 1_000));
+      const signature = createSign('sha256').update(timestamp).update(body).sign(key, 'base64');
+      return fetch(`${stack.origin}/webhooks/email/sendgrid`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-twilio-email-event-webhook-signature': signature,
+          'x-twilio-email-event-webhook-timestamp': timestamp,
+        },
+        body,
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    };
+    const forged = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    expect((await sendgrid(sendgridBody, forged)).status).toBe(401);
+    expect(await sendgrid(sendgridBody)).toEqual({
+      status: 200,
+      body: { received: 1, applied: 1 },
+    });
+    expect((await deliveryOf('dan'))[0]!.status).toBe('BOUNCED');
+    expect(await sql(`select reason from email.suppression where customer_id = 'dan'`)).toEqual([
+      { reason: 'HARD_BOUNCE' },
+    ]);
   });
 
   it("an admin changes preferences on a customer's behalf, with the source recorded", async () => {

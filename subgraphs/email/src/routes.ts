@@ -7,9 +7,9 @@
 import { EMAIL_EVENTS_SUBJECT, queryWithParams, type SubgraphDeps } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import express, { type Express, type Response } from 'express';
-import { isOneClickUnsubscribe } from './delivery/tracking.js';
 import { changePreferences } from './preferences/preferences.service.js';
 import type { EmailRuntime } from './runtime.js';
+import { isOneClickUnsubscribe } from './tracking/one-click.js';
 import { webhookRouter } from './webhooks/webhook.routes.js';
 
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -21,7 +21,7 @@ export function emailRoutes(runtime: EmailRuntime) {
 
     app.get('/t/o/:token', async (req, res, next) => {
       try {
-        const token = runtime.tokens.verifyOpen(req.params.token);
+        const token = runtime.tokens.verify(req.params.token, 'open');
         if (token) await transaction((em) => recordEngagement(em, token.deliveryId, 'opened'));
         noStore(res);
         res.type('image/gif').send(PIXEL);
@@ -32,7 +32,7 @@ export function emailRoutes(runtime: EmailRuntime) {
 
     app.get('/t/c/:token', async (req, res, next) => {
       try {
-        const token = runtime.tokens.verifyClick(req.params.token);
+        const token = runtime.tokens.verify(req.params.token, 'click');
         const url = token
           ? await transaction(async (em) => {
               const [link] = await queryWithParams<{ url: string }>(
@@ -57,7 +57,7 @@ export function emailRoutes(runtime: EmailRuntime) {
 
     app.get('/u/:token', async (req, res, next) => {
       try {
-        const token = runtime.tokens.verifyUnsubscribe(req.params.token);
+        const token = runtime.tokens.verify(req.params.token, 'unsubscribe');
         noStore(res);
         if (!token) {
           res.status(404).type('text/plain').send('This link is not valid.');
@@ -87,7 +87,7 @@ export function emailRoutes(runtime: EmailRuntime) {
       express.raw({ type: () => true, limit: '16kb' }),
       async (req, res, next) => {
         try {
-          const token = runtime.tokens.verifyUnsubscribe(req.params.token as string);
+          const token = runtime.tokens.verify(req.params.token, 'unsubscribe');
           noStore(res);
           if (!token) {
             res.status(404).type('text/plain').send('This link is not valid.');

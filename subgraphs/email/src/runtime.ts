@@ -4,14 +4,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { EmailConfig } from './config.js';
-import { createTokens, type Tokens } from './delivery/tracking.js';
 import { createMailTransport, type MailTransport } from './delivery/transport.js';
+import { createTokenCodec, type TokenCodec } from './tracking/tokens.js';
 
 export interface EmailRuntime {
   config: EmailConfig;
   transport: MailTransport;
   /** Signs and verifies tracking and unsubscribe tokens (rotating keys). */
-  tokens: Tokens;
+  tokens: TokenCodec;
   fromAddress: string;
 }
 
@@ -39,7 +39,7 @@ export function createEmailRuntime(config: EmailConfig): EmailRuntime {
       maxConnections: config.EMAIL_SMTP_CONNECTIONS,
       dkim,
     }),
-    tokens: createTokens([primary, ...previous]),
+    tokens: createTokenCodec([primary, ...previous]),
     fromAddress: config.MAIL_FROM,
   };
 }

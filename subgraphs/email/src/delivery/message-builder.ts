@@ -6,8 +6,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { EmailRuntime } from '../runtime.js';
 import { loadVersion, renderForRecipient } from '../template/template.service.js';
+import { complianceHeaders, messageIdFor } from '../tracking/headers.js';
+import { rewriteLinks, rewriteTextLinks } from '../tracking/links.js';
 import type { MessageBuilder } from './sender.js';
-import { complianceHeaders, messageIdFor, rewriteLinks, rewriteTextLinks } from './tracking.js';
 
 export function createMessageBuilder(orm: MikroORM, runtime: EmailRuntime): MessageBuilder {
   const base = runtime.config.PUBLIC_URL.replace(/\/$/, '');
@@ -17,7 +18,7 @@ export function createMessageBuilder(orm: MikroORM, runtime: EmailRuntime): Mess
     if (!template) {
       throw new Error(`template ${row.template_id} has no version ${row.template_version}`);
     }
-    const unsubscribe = `${base}/u/${runtime.tokens.unsubscribe({ customerId: row.customer_id, deliveryId: row.id })}`;
+    const unsubscribe = `${base}/u/${runtime.tokens.sign({ kind: 'unsubscribe', customerId: row.customer_id, deliveryId: row.id })}`;
     const rendered = await renderForRecipient(template.compiled, recipient, {
       links: { unsubscribe, preferences: unsubscribe },
       postalAddress: runtime.config.COMPANY_POSTAL_ADDRESS,
@@ -28,21 +29,17 @@ export function createMessageBuilder(orm: MikroORM, runtime: EmailRuntime): Mess
     let text = rendered.text;
     let links: string[] = [];
     if (!row.test) {
-      const tracked = rewriteLinks(html, {
+      const tracking = {
         baseUrl: base,
         deliveryId: row.id,
-        tokens: runtime.tokens,
-        skip: [unsubscribe],
-      });
+        sign: runtime.tokens.sign,
+        untrackedUrls: [unsubscribe],
+      };
+      const tracked = rewriteLinks(html, tracking);
+      const trackedText = rewriteTextLinks(text, { ...tracking, links: tracked.links });
       html = tracked.html;
-      links = tracked.links;
-      text = rewriteTextLinks(text, {
-        baseUrl: base,
-        deliveryId: row.id,
-        tokens: runtime.tokens,
-        links,
-        skip: [unsubscribe],
-      });
+      text = trackedText.text;
+      links = trackedText.links;
     }
     return {
       message: {
@@ -52,7 +49,7 @@ export function createMessageBuilder(orm: MikroORM, runtime: EmailRuntime): Mess
         html,
         text,
         messageId: messageIdFor(row.dedupe_key, domain),
-        headers: complianceHeaders({ unsubscribeUrl: unsubscribe }),
+        headers: { ...complianceHeaders({ unsubscribeUrl: unsubscribe }) },
       },
       links,
     };

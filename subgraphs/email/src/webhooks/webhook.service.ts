@@ -7,18 +7,9 @@
 import { claimMessages, EMAIL_EVENTS_SUBJECT, queryWithParams } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { addressHash } from '../preferences/suppression.js';
+import type { WebhookEvent } from './webhook-event.js';
 
-export interface ProviderEvent {
-  provider: string;
-  eventId: string;
-  type: 'bounce' | 'complaint' | 'delivery';
-  bounceType?: 'hard' | 'soft';
-  email: string;
-  /** Our Message-ID as the provider reports it (with or without angle brackets). */
-  messageId?: string | null;
-  occurredAt: string;
-  reason?: string | null;
-}
+export type ProviderEvent = WebhookEvent;
 
 export async function applyProviderEvents(
   em: EntityManager,
