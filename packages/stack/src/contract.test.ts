@@ -14,8 +14,6 @@ const contractPath = `${repo}../shared/contract/marketing.graphql`;
 const supergraphPath = `${repo}schema/supergraph.graphql`;
 
 const PENDING: Record<string, string> = {
-  'Customer.predictions': 'analytics predictions (#7)',
-  CustomerPredictions: 'analytics predictions (#7)',
   'Campaign.abTestResult': 'A/B statistics (#7)',
   AbTestResult: 'A/B statistics (#7)',
   AbVariantResult: 'A/B statistics (#7)',

@@ -3,3 +3,4 @@ export { analyticsSubgraph, startAnalytics } from './service.js';
 export { analyticsEnv, loadAnalyticsConfig } from './config.js';
 export { Touchpoint } from './journey/touchpoint.entity.js';
 export { CampaignStatsRow } from './stats/stats.entity.js';
+export { refitPredictions } from './predictions/prediction.service.js';

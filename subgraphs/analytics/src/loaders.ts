@@ -3,6 +3,7 @@ import { byKeyLoader, groupLoader } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { journeyLoader } from './journey/journey.loader.js';
+import type { Models, RfmRow } from './predictions/prediction.service.js';
 import type { LiveStats } from './stats/live-stats.js';
 import { CampaignStatsRow, StatsBucketRow, VariantStatsRow } from './stats/stats.entity.js';
 import type { StatsBucket } from './stats/stats.types.js';
@@ -30,6 +31,38 @@ export function createLoaders(em: EntityManager, live?: LiveStats) {
       );
     }),
     journey: journeyLoader(em),
+    /** The latest model and each customer's summary, for Customer.predictions. */
+    predictions: new DataLoader<string, { models: Models; rfm: RfmRow } | null>(async (ids) => {
+      const rows = await em.getConnection().execute<
+        (RfmRow & {
+          model_id: string;
+          fitted_at: string;
+          bg_nbd: Models['bgNbd'];
+          gamma_gamma: Models['gammaGamma'];
+        })[]
+      >(
+        `select r.customer_id, r.frequency, r.recency, r.age, r.monetary_value, m.id as model_id,
+           m.fitted_at, m.bg_nbd, m.gamma_gamma
+         from analytics.customer_rfm r join analytics.prediction_model m on m.id = r.model_id
+         where r.customer_id in (select jsonb_array_elements_text(?::jsonb))`,
+        [JSON.stringify(ids)],
+      );
+      const byId = new Map(
+        rows.map((r) => [
+          r.customer_id,
+          {
+            models: {
+              modelId: r.model_id,
+              fittedAt: new Date(r.fitted_at),
+              bgNbd: r.bg_nbd,
+              gammaGamma: r.gamma_gamma,
+            },
+            rfm: r,
+          },
+        ]),
+      );
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
   };
 }
 

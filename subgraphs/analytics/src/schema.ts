@@ -2,6 +2,10 @@
 import { buildFederatedSchema } from '@marketing/platform';
 import { Customer } from './customer/references.type.js';
 import { CustomerJourneyResolver } from './journey/journey.resolver.js';
+import {
+  CustomerPredictionsFieldResolver,
+  CustomerPredictionsResolver,
+} from './predictions/predictions.resolver.js';
 import { AnalyticsQueryResolver } from './query.resolver.js';
 import {
   CampaignStatsBreakdownResolver,
@@ -17,6 +21,8 @@ export function buildAnalyticsSchema() {
       CampaignStatsBreakdownResolver,
       LiveStatsResolver,
       CustomerJourneyResolver,
+      CustomerPredictionsFieldResolver,
+      CustomerPredictionsResolver,
     ],
     // Reachable only through _entities, which type-graphql does not see.
     orphanedTypes: [Customer],

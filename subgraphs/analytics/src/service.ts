@@ -1,6 +1,7 @@
 /** The Analytics Service as a startable subgraph. */
 import {
   createLogger,
+  OutboxMessage,
   ProcessedMessage,
   startSubgraph,
   type SubgraphDefinition,
@@ -10,6 +11,8 @@ import type { AnalyticsConfig } from './config.js';
 import { Touchpoint } from './journey/touchpoint.entity.js';
 import { createLoaders, type AnalyticsLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
+import { CustomerRfm, PredictionModel } from './predictions/prediction.entity.js';
+import { startPredictionRefits } from './predictions/prediction.service.js';
 import { buildAnalyticsSchema } from './schema.js';
 import { AttributedOrder, DeliveryFact } from './stats/facts.entity.js';
 import { LiveStats } from './stats/live-stats.js';
@@ -27,24 +30,38 @@ export const analyticsSubgraph: SubgraphDefinition<AnalyticsLoaders> = {
       Touchpoint,
       DeliveryFact,
       AttributedOrder,
+      PredictionModel,
+      CustomerRfm,
+      OutboxMessage,
       ProcessedMessage,
     ],
     migrations,
   },
   buildSchema: buildAnalyticsSchema,
   createLoaders,
-  bus: { outbox: false },
+  bus: { outbox: true },
 };
 
 export async function startAnalyticsWorkers(deps: SubgraphDeps, config: AnalyticsConfig) {
-  return startStatsConsumers({
-    orm: deps.orm,
-    bus: deps.bus!,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    backoffMs: deps.backoffMs,
-    attributionWindowDays: config.ATTRIBUTION_WINDOW_DAYS,
-  });
+  const stops = [
+    await startStatsConsumers({
+      orm: deps.orm,
+      bus: deps.bus!,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      backoffMs: deps.backoffMs,
+      attributionWindowDays: config.ATTRIBUTION_WINDOW_DAYS,
+    }),
+    startPredictionRefits({
+      orm: deps.orm,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      intervalMs: config.PREDICTION_REFIT_INTERVAL_MS,
+    }),
+  ];
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
 }
 
 export async function startAnalytics(config: AnalyticsConfig) {
