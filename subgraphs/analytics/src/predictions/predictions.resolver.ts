@@ -35,9 +35,9 @@ export class CustomerPredictionsResolver {
   @FieldResolver(() => Float, { description: 'Expected purchases in the next `days` (BG/NBD)' })
   expectedPurchases(
     @Root() p: CustomerPredictions,
-    @Arg('days', () => Int, { defaultValue: 90 }) days: number,
+    @Arg('days', () => Int, { defaultValue: 90, nullable: true }) days: number | null,
   ): number {
-    return finiteOr(p.expected(Math.max(0, Math.min(days, 3_650))));
+    return finiteOr(p.expected(Math.max(0, Math.min(days ?? 90, 3_650))));
   }
 
   @FieldResolver(() => Float, {
@@ -45,9 +45,9 @@ export class CustomerPredictionsResolver {
   })
   predictedClv(
     @Root() p: CustomerPredictions,
-    @Arg('days', () => Int, { defaultValue: 365 }) days: number,
+    @Arg('days', () => Int, { defaultValue: 365, nullable: true }) days: number | null,
   ): number {
-    return finiteOr(p.clv(Math.max(0, Math.min(days, 3_650))));
+    return finiteOr(p.clv(Math.max(0, Math.min(days ?? 365, 3_650))));
   }
 }
 
