@@ -13,8 +13,25 @@ import type { MessageBuilder } from './sender.js';
 export function createMessageBuilder(orm: MikroORM, runtime: EmailRuntime): MessageBuilder {
   const base = runtime.config.PUBLIC_URL.replace(/\/$/, '');
   const domain = senderDomain(runtime.fromAddress);
+  // A version never changes once saved: each pinned version is read (and compiled) once per
+  // process instead of once per message. Misses and errors are not kept.
+  const versions = new Map<string, ReturnType<typeof loadVersion>>();
+  const pinned = (templateId: string, version: number) => {
+    const key = `${templateId}:${version}`;
+    let found = versions.get(key);
+    if (!found) {
+      found = loadVersion(orm.em.fork(), templateId, version);
+      found.then(
+        (v) => v === null && versions.delete(key),
+        () => versions.delete(key),
+      );
+      if (versions.size >= 1_000) versions.clear();
+      versions.set(key, found);
+    }
+    return found;
+  };
   return async (row, recipient, to) => {
-    const template = await loadVersion(orm.em.fork(), row.template_id, row.template_version);
+    const template = await pinned(row.template_id, row.template_version);
     if (!template) {
       throw new Error(`template ${row.template_id} has no version ${row.template_version}`);
     }

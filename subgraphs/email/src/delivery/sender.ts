@@ -71,6 +71,12 @@ export interface SenderOptions {
   batchSize?: number;
   /** Messages handed to SMTP together (default 10). */
   groupSize?: number;
+  /**
+   * Groups of a batch worked at once (default 4): while one group is with SMTP, the next renders
+   * and is marked SENDING, so the pool's connections never wait for the database or the render.
+   * Each group keeps its own mark-before-send transaction.
+   */
+  groupsInFlight?: number;
   /** Attempts before a temporary failure becomes FAILED (default 8). */
   maxAttempts?: number;
   /** Delay before attempt n+1 after a temporary failure (the last value repeats). */
@@ -130,9 +136,18 @@ export class DeliverySender {
     await this.record(early);
     await this.release(release);
     const groupSize = this.options.groupSize ?? 10;
-    for (let i = 0; i < ready.length; i += groupSize) {
-      await this.sendGroup(ready.slice(i, i + groupSize), recipients);
-    }
+    const groups: { row: DeliveryRow; to: string }[][] = [];
+    for (let i = 0; i < ready.length; i += groupSize) groups.push(ready.slice(i, i + groupSize));
+    let next = 0;
+    const workers = Math.min(this.options.groupsInFlight ?? 4, groups.length);
+    const settled = await Promise.allSettled(
+      Array.from({ length: workers }, async () => {
+        while (next < groups.length) await this.sendGroup(groups[next++]!, recipients);
+      }),
+    );
+    // Every group has finished (sent and recorded, or failed) before the batch is reported.
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     return early.length + ready.length;
   }
 

@@ -556,7 +556,8 @@ const escapeHtml = (value: string) =>
 
 async function renderPart(part: LiquidPart, scope: object, limits: TemplateLimits) {
   try {
-    const out: unknown = await part.engine.render(part.templates, scope, {
+    // Synchronous: no tag or filter of ours is async, and the async path costs a promise per node.
+    const out: unknown = part.engine.renderSync(part.templates, scope, {
       renderLimit: limits.renderMs,
       memoryLimit: limits.memory,
     });

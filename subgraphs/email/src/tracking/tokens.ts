@@ -11,7 +11,13 @@
  * token. `verify` never throws: anything malformed, tampered, of another kind or signed with an
  * unknown key is null. A click token names a link *index*; the URL stays server-side.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { InvalidInputError } from '@marketing/platform';
 
 export interface OpenToken {
@@ -79,7 +85,9 @@ export function deriveKeyId(secret: string | Uint8Array): string {
 /** Keys are bare secrets (id derived) or `{ id, secret }`; the first one signs. */
 export function createTokenCodec(keys: readonly (string | TokenKey)[]): TokenCodec {
   if (keys.length === 0) throw new InvalidInputError('at least one key is needed', 'keys');
-  const byId = new Map<string, Buffer>();
+  // KeyObjects: createHmac with a Buffer key checks it against KeyObject and CryptoKey first, at
+  // about 7 µs a token on Node 24 (a third of a message's tracking cost); a KeyObject is ready.
+  const byId = new Map<string, KeyObject>();
   keys.forEach((key, i) => {
     const { id, secret } = typeof key === 'string' ? { id: deriveKeyId(key), secret: key } : key;
     const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
@@ -93,7 +101,7 @@ export function createTokenCodec(keys: readonly (string | TokenKey)[]): TokenCod
         `keys[${i}].secret`,
       );
     }
-    byId.set(id, bytes);
+    byId.set(id, createSecretKey(bytes));
   });
   const [signingId, signingSecret] = byId.entries().next().value!;
 
@@ -115,7 +123,7 @@ export function createTokenCodec(keys: readonly (string | TokenKey)[]): TokenCod
   };
 }
 
-function macOf(secret: Buffer, keyId: string, signed: Uint8Array): Buffer {
+function macOf(secret: KeyObject, keyId: string, signed: Uint8Array): Buffer {
   return createHmac('sha256', secret)
     .update(`email-token\0${keyId}\0`)
     .update(signed)
@@ -124,7 +132,7 @@ function macOf(secret: Buffer, keyId: string, signed: Uint8Array): Buffer {
 }
 
 /** The header and payload bytes of an authentic token, or null. */
-function authenticate(keys: ReadonlyMap<string, Buffer>, token: unknown): Buffer | null {
+function authenticate(keys: ReadonlyMap<string, KeyObject>, token: unknown): Buffer | null {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return null;
   const dot = token.indexOf('.');
   const keyId = token.slice(0, dot);
