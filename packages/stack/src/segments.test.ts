@@ -415,6 +415,38 @@ describe('segments through the gateway', () => {
     });
   });
 
+  it('shows segment entries and exits in the customer journey', async () => {
+    const journey = await waitFor(
+      () =>
+        graphql(`
+          {
+            customers(query: "shopper-1", first: 1) {
+              edges {
+                node {
+                  journey(first: 50) {
+                    type
+                    properties
+                  }
+                }
+              }
+            }
+          }
+        `),
+      (r) =>
+        (r.data?.customers.edges[0]?.node.journey ?? []).some(
+          (e: { type: string }) => e.type === 'segment.exited',
+        ),
+    );
+    const segmentEvents = journey.data.customers.edges[0].node.journey
+      .filter((e: { type: string }) => e.type.startsWith('segment.'))
+      .map(
+        (e: { type: string; properties: { segmentName: string } }) =>
+          `${e.type} ${e.properties.segmentName}`,
+      );
+    expect(segmentEvents).toContain('segment.entered Checked out twice this week');
+    expect(segmentEvents).toContain('segment.exited Checked out three times this week');
+  });
+
   it('publishes the grammar as JSON Schema', async () => {
     const schema = await graphql(
       `

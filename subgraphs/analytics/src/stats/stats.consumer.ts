@@ -6,6 +6,8 @@ import {
   parseEvent,
   parseSegmentMessage,
   queryWithParams,
+  SEGMENT_EVENTS_SUBJECT,
+  segmentMembershipEventSchema,
   type EventBus,
   type Logger,
   type ServiceMetrics,
@@ -25,6 +27,8 @@ async function notifyChanged(em: EntityManager, campaignIds: string[]) {
   if (campaignIds.length === 0) return;
   await queryWithParams(em, `select pg_notify($1, $2)`, [STATS_CHANNEL, campaignIds.join(',')]);
 }
+
+export const JOURNEY_SEGMENTS_CONSUMER = 'analytics.journey-segments';
 
 export async function startStatsConsumers(deps: {
   orm: MikroORM;
@@ -82,8 +86,42 @@ export async function startStatsConsumers(deps: {
       });
     },
   });
+  const segments = await deps.bus.consume<unknown>({
+    name: JOURNEY_SEGMENTS_CONSUMER,
+    subjects: [SEGMENT_EVENTS_SUBJECT],
+    batchSize: 1_000,
+    backoffMs: deps.backoffMs,
+    onDeadLetter: deadLetter(JOURNEY_SEGMENTS_CONSUMER),
+    handle: async (batch) => {
+      const events = batch.map((d) => ({
+        id: d.id,
+        ...parseEvent(segmentMembershipEventSchema, d.data, d.id),
+      }));
+      // The journey shows segment entries and exits next to the customer's other touchpoints.
+      await queryWithParams(
+        deps.orm.em.fork(),
+        `insert into analytics.touchpoint (message_id, customer_id, at, type, source, campaign_id, properties)
+         select message_id, customer_id, at, type, 'MARKETING', null, properties
+         from jsonb_to_recordset($1::jsonb) as r(message_id text, customer_id text, at timestamptz,
+           type text, properties jsonb)
+         on conflict (message_id) do nothing`,
+        [
+          JSON.stringify(
+            events.map((e) => ({
+              message_id: e.id,
+              customer_id: e.customerId,
+              at: e.occurredAt,
+              type: e.type,
+              properties: { segmentId: e.segmentId, segmentName: e.segmentName, reason: e.reason },
+            })),
+          ),
+        ],
+      );
+    },
+  });
   return async () => {
     await email.stop();
     await orders.stop();
+    await segments.stop();
   };
 }
