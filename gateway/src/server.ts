@@ -31,6 +31,8 @@ import { loadSupergraph } from './supergraph.js';
 
 export interface RunningGateway {
   url: string;
+  /** Upstream subscriptions open now (identical client subscriptions share one). */
+  liveUpstreams(): number;
   close(): Promise<void>;
 }
 
@@ -144,6 +146,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   logger.info({ url: `${listening.url}/graphql` }, 'gateway ready');
   return {
     url: `${listening.url}/graphql`,
+    liveUpstreams: () => subscriptions.hub.size,
     close: async () => {
       await subscriptions.dispose();
       await apollo.stop();

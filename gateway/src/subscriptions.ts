@@ -24,6 +24,7 @@ import {
 import {
   GraphQLError,
   parse,
+  print,
   specifiedRules,
   validate,
   type DocumentNode,
@@ -34,6 +35,7 @@ import { createClient } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Protection } from './protection.js';
+import { SubscriptionHub } from './subscription-hub.js';
 
 const EVENT_SOURCE = '__subscription_event__';
 
@@ -59,6 +61,7 @@ export function serveGatewaySubscriptions(options: {
   const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
   const planner = new QueryPlanner(supergraph);
   const identities = new WeakMap<object, Identity>();
+  const hub = new SubscriptionHub();
 
   const wss = new WebSocketServer({ server: options.server, path: '/graphql' });
   const cleanup = useServer(
@@ -105,25 +108,45 @@ export function serveGatewaySubscriptions(options: {
       },
       subscribe: (args) => {
         const context = args.contextValue as { identity: Identity; plan: QueryPlan };
-        return federatedEvents({
-          plan: context.plan,
-          identity: context.identity,
-          document: args.document,
-          operationName: args.operationName ?? undefined,
-          variables: (args.variableValues ?? {}) as Record<string, unknown>,
-          urls: options.urls,
-          serviceMap: options.serviceMap,
-          proof: options.proof,
-          apiGraphQLSchema,
-          supergraphSchema,
-          apiSchema,
-          logger: options.logger,
+        const key = JSON.stringify([
+          print(args.document),
+          args.operationName ?? null,
+          args.variableValues ?? {},
+          [...context.identity.roles].sort(),
+        ]);
+        return hub.subscribe(key, (emit, fail) => {
+          const abort = new AbortController();
+          const events = federatedEvents({
+            signal: abort.signal,
+            plan: context.plan,
+            identity: context.identity,
+            document: args.document,
+            operationName: args.operationName ?? undefined,
+            variables: (args.variableValues ?? {}) as Record<string, unknown>,
+            urls: options.urls,
+            serviceMap: options.serviceMap,
+            proof: options.proof,
+            apiGraphQLSchema,
+            supergraphSchema,
+            apiSchema,
+            logger: options.logger,
+          });
+          void (async () => {
+            try {
+              for await (const result of events) emit(result);
+              fail(undefined);
+            } catch (error) {
+              fail(error);
+            }
+          })();
+          return () => abort.abort();
         });
       },
     },
     wss,
   );
   return {
+    hub,
     dispose: async () => {
       await cleanup.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -132,6 +155,8 @@ export function serveGatewaySubscriptions(options: {
 }
 
 async function* federatedEvents(options: {
+  /** Aborting closes the upstream subscription, which ends the stream. */
+  signal: AbortSignal;
   plan: QueryPlan;
   identity: Identity;
   document: DocumentNode;
@@ -159,6 +184,7 @@ async function* federatedEvents(options: {
     lazy: true,
     retryAttempts: 0,
   });
+  options.signal.addEventListener('abort', () => void client.dispose(), { once: true });
   const upstream = client.iterate({
     query: node.primary.operation,
     variables: pick(options.variables, node.primary.variableUsages ?? []),

@@ -309,6 +309,27 @@ describe('a broadcast from segment to inbox', () => {
       conversions: 0,
       campaign: { name: 'November news', status: 'COMPLETED' },
     });
+    // A second dashboard with the same subscription shares the upstream and gets the latest state.
+    const second = createClient({
+      url: stack.gateway.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${marketer}` },
+    });
+    const secondEvents: unknown[] = [];
+    const unsubscribeSecond = second.subscribe(
+      {
+        query: `subscription ($id: ID!) { campaignStatsUpdated(campaignId: $id) { uniqueOpens conversions campaign { name status } } }`,
+        variables: { id: campaignId },
+      },
+      { next: (e) => secondEvents.push(e.data), error: () => {}, complete: () => {} },
+    );
+    await waitFor(
+      async () => secondEvents.length,
+      (n) => n >= 1,
+    );
+    expect(stack.gateway.liveUpstreams()).toBe(1);
+    unsubscribeSecond();
+    await second.dispose();
     const mail = sink.received.find((m) => m.to[0] === 'de1@mail.example')!;
     const html = String(mail.html);
     const local = (url: string) => url.replace('http://public.example', stack.origin);
@@ -390,6 +411,11 @@ describe('a broadcast from segment to inbox', () => {
     unsubscribe();
     await client.dispose();
     expect(subscriptionErrors).toEqual([]);
+    // The last subscriber gone, the upstream subscription closes.
+    await waitFor(
+      async () => stack.gateway.liveUpstreams(),
+      (n) => n === 0,
+    );
 
     // Without a token in connection_init the gateway refuses the connection.
     const anonymous = createClient({
