@@ -24,20 +24,29 @@ export class SubscriptionHub {
   subscribe(
     key: string,
     start: (emit: (result: ExecutionResult) => void, fail: (error: unknown) => void) => () => void,
-  ): AsyncGenerator<ExecutionResult> {
+  ): AsyncIterableIterator<ExecutionResult> {
     const queue: ExecutionResult[] = [];
     let done = false;
     let failure: unknown;
-    let wake: (() => void) | undefined;
+    let pending: ((r: IteratorResult<ExecutionResult>) => void) | undefined;
+    let rejectPending: ((error: unknown) => void) | undefined;
     const listener: Listener = {
       push: (result) => {
-        queue.push(result);
-        wake?.();
+        if (pending) {
+          const resolve = pending;
+          pending = rejectPending = undefined;
+          resolve({ value: result, done: false });
+        } else queue.push(result);
       },
       end: (error) => {
         done = true;
         failure = error;
-        wake?.();
+        if (pending) {
+          const [resolve, reject] = [pending, rejectPending!];
+          pending = rejectPending = undefined;
+          if (error) reject(error);
+          else resolve({ value: undefined, done: true });
+        }
       },
     };
     let channel = this.channels.get(key);
@@ -45,43 +54,57 @@ export class SubscriptionHub {
       const created: Channel = { listeners: new Set() };
       channel = created;
       this.channels.set(key, created);
+      created.listeners.add(listener);
       created.stop = start(
         (result) => {
           created.latest = result;
           for (const l of created.listeners) l.push(result);
         },
         (error) => {
-          this.channels.delete(key);
+          if (this.channels.get(key) === created) this.channels.delete(key);
           for (const l of created.listeners) l.end(error);
         },
       );
-    } else if (channel.latest) {
-      queue.push(channel.latest);
+    } else {
+      if (channel.latest) queue.push(channel.latest);
+      channel.listeners.add(listener);
     }
-    channel.listeners.add(listener);
     const joined = channel;
+    let left = false;
+    // Leaving is immediate (not deferred to the next event): the client may go while nothing happens.
     const leave = () => {
+      if (left) return;
+      left = true;
       joined.listeners.delete(listener);
       if (joined.listeners.size === 0 && this.channels.get(key) === joined) {
         this.channels.delete(key);
         joined.stop?.();
       }
     };
-    return (async function* () {
-      try {
-        for (;;) {
-          while (queue.length > 0) yield queue.shift()!;
-          if (done) {
-            if (failure) throw failure;
-            return;
-          }
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
+    const iterator: AsyncIterableIterator<ExecutionResult> = {
+      next: () => {
+        if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
+        if (done) {
+          leave();
+          return failure
+            ? Promise.reject(failure)
+            : Promise.resolve({ value: undefined, done: true });
         }
-      } finally {
+        return new Promise((resolve, reject) => {
+          pending = resolve;
+          rejectPending = reject;
+        });
+      },
+      return: () => {
         leave();
-      }
-    })();
+        listener.end();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
   }
 
   /** Upstream subscriptions open now (tests and metrics). */
