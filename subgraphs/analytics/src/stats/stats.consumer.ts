@@ -20,6 +20,7 @@ import {
   applyOrders,
   EMAIL_STATS_CONSUMER,
   ORDER_STATS_CONSUMER,
+  touchpoints,
 } from './stats.projection.js';
 
 /** Tells live subscribers (on every replica) which campaigns changed, when this commits. */
@@ -98,24 +99,15 @@ export async function startStatsConsumers(deps: {
         ...parseEvent(segmentMembershipEventSchema, d.data, d.id),
       }));
       // The journey shows segment entries and exits next to the customer's other touchpoints.
-      await queryWithParams(
+      await touchpoints(
         deps.orm.em.fork(),
-        `insert into analytics.touchpoint (message_id, customer_id, at, type, source, campaign_id, properties)
-         select message_id, customer_id, at, type, 'MARKETING', null, properties
-         from jsonb_to_recordset($1::jsonb) as r(message_id text, customer_id text, at timestamptz,
-           type text, properties jsonb)
-         on conflict (message_id) do nothing`,
-        [
-          JSON.stringify(
-            events.map((e) => ({
-              message_id: e.id,
-              customer_id: e.customerId,
-              at: e.occurredAt,
-              type: e.type,
-              properties: { segmentId: e.segmentId, segmentName: e.segmentName, reason: e.reason },
-            })),
-          ),
-        ],
+        events.map((e) => ({
+          id: e.id,
+          type: e.type,
+          customerId: e.customerId,
+          occurredAt: e.occurredAt,
+          properties: { segmentId: e.segmentId, segmentName: e.segmentName, reason: e.reason },
+        })),
       );
     },
   });

@@ -331,8 +331,8 @@ async function creditEarlierOrders(
   }
 }
 
-/** The customer's journey: every email event and e-commerce event, once per message id. */
-async function touchpoints(
+/** The customer's journey: every email, e-commerce and segment event, once per message id. */
+export async function touchpoints(
   em: EntityManager,
   events: {
     id: string;
