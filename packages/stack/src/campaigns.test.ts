@@ -42,12 +42,7 @@ afterAll(async () => {
 });
 
 async function graphql(query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(stack.gateway.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${marketer}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: any; errors?: any[] };
+  return stack.graphql(marketer, query, variables);
 }
 
 async function sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -79,14 +74,7 @@ describe('a broadcast from segment to inbox', () => {
       traits,
       timestamp: new Date().toISOString(),
     }));
-    const ingested = await fetch(`${stack.origin}/v1/batch`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Basic ${Buffer.from(`${stack.secrets.writeKey}:`).toString('base64')}`,
-      },
-      body: JSON.stringify({ batch }),
-    });
+    const ingested = await stack.ingest('/v1/batch', { batch });
     expect(ingested.status).toBe(200);
     const segment = await graphql(
       `
@@ -346,17 +334,9 @@ describe('a broadcast from segment to inbox', () => {
       timestamp: new Date(Date.now() + 1_000).toISOString(),
       properties: { order_id: 'o-de1-1', total: 120.5 },
     };
-    const headers = {
-      'content-type': 'application/json',
-      authorization: `Basic ${Buffer.from(`${stack.secrets.writeKey}:`).toString('base64')}`,
-    };
     for (let i = 0; i < 2; i++) {
       // The same order twice: counted once.
-      await fetch(`${stack.origin}/v1/track`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(order),
-      });
+      await stack.ingest('/v1/track', order);
     }
     const stats = await waitFor(
       () =>

@@ -64,22 +64,14 @@ afterAll(async () => {
 });
 
 async function graphql(query: string, variables: Record<string, unknown> = {}, token = admin) {
-  const response = await fetch(stack.gateway.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: any; errors?: any[] };
+  return stack.graphql(token, query, variables);
 }
 
 async function identify(userId: string, traits: Record<string, unknown>) {
-  const response = await fetch(`${stack.origin}/v1/identify`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Basic ${Buffer.from(`${stack.secrets.writeKey}:`).toString('base64')}`,
-    },
-    body: JSON.stringify({ userId, traits, timestamp: new Date().toISOString() }),
+  const response = await stack.ingest('/v1/identify', {
+    userId,
+    traits,
+    timestamp: new Date().toISOString(),
   });
   expect(response.status).toBe(200);
 }

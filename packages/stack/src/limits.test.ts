@@ -25,15 +25,7 @@ afterAll(async () => {
 });
 
 async function graphql(query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(stack.gateway.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as { data?: any; errors?: any[] },
-  };
+  return { body: await stack.graphql(token, query, variables) };
 }
 
 /** 16 levels: customers > edges > node > campaignEnrollments > campaign > segment > members > ... */

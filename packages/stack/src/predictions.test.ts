@@ -22,13 +22,7 @@ afterAll(async () => {
 });
 
 async function graphql(query: string, roles: ('analyst' | 'viewer' | 'marketer')[] = ['analyst']) {
-  const token = await stack.token(roles);
-  const response = await fetch(stack.gateway.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query }),
-  });
-  return (await response.json()) as { data?: any; errors?: any[] };
+  return stack.graphql(await stack.token(roles), query);
 }
 
 const DAY = 86_400_000;
@@ -72,14 +66,7 @@ describe('customer predictions', () => {
   it('fits on the ingested orders and answers Customer.predictions for any horizon', async () => {
     const batch = orders(Date.now());
     for (let i = 0; i < batch.length; i += 500) {
-      const response = await fetch(`${stack.origin}/v1/batch`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Basic ${Buffer.from(`${stack.secrets.writeKey}:`).toString('base64')}`,
-        },
-        body: JSON.stringify({ batch: batch.slice(i, i + 500) }),
-      });
+      const response = await stack.ingest('/v1/batch', { batch: batch.slice(i, i + 500) });
       expect(response.status).toBe(200);
     }
     const client = new pg.Client({ connectionString: db.url });

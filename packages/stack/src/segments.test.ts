@@ -39,23 +39,11 @@ async function graphql(
   variables: Record<string, unknown> = {},
   token = tokens.marketer,
 ) {
-  const response = await fetch(stack.gateway.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: any; errors?: any[] };
+  return stack.graphql(token, query, variables);
 }
 
 function ingest(path: string, body: unknown) {
-  return fetch(`${stack.origin}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Basic ${Buffer.from(`${stack.secrets.writeKey}:`).toString('base64')}`,
-    },
-    body: JSON.stringify(body),
-  }).then((r) => r.status);
+  return stack.ingest(path, body).then((r) => r.status);
 }
 
 const now = Date.now();

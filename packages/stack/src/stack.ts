@@ -17,6 +17,14 @@ export interface RunningStack {
   origin: string;
   /** A user token for the stack's gateway. */
   token(roles: Role[], sub?: string): Promise<string>;
+  /** A GraphQL request to the gateway with a user token. */
+  graphql(
+    token: string,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ data?: any; errors?: any[] }>;
+  /** A POST to an ingestion route (`/v1/track`, ...) with the write key. */
+  ingest(path: string, body: unknown): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -86,6 +94,23 @@ export async function startStack(options: {
         roles,
         issuer: secrets.issuer,
         audience: secrets.audience,
+      }),
+    graphql: async (token, query, variables = {}) => {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as { data?: any; errors?: any[] };
+    },
+    ingest: (path, body) =>
+      fetch(`${gateway.url.replace(/\/graphql$/, '')}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${secrets.writeKey}:`).toString('base64')}`,
+        },
+        body: JSON.stringify(body),
       }),
     close: async () => {
       await gateway.close();
