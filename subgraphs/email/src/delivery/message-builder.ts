@@ -46,10 +46,21 @@ export function createMessageBuilder(orm: MikroORM, runtime: EmailRuntime): Mess
     let text = rendered.text;
     let links: string[] = [];
     if (!row.test) {
+      // The text part links to the same URLs as the html: each token is signed once per message.
+      const signed = new Map<string, string>();
+      const sign: typeof runtime.tokens.sign = (token) => {
+        const key = token.kind === 'click' ? `c${token.linkIndex}` : token.kind;
+        let value = signed.get(key);
+        if (value === undefined) {
+          value = runtime.tokens.sign(token);
+          signed.set(key, value);
+        }
+        return value;
+      };
       const tracking = {
         baseUrl: base,
         deliveryId: row.id,
-        sign: runtime.tokens.sign,
+        sign,
         untrackedUrls: [unsubscribe],
       };
       const tracked = rewriteLinks(html, tracking);
