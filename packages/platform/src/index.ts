@@ -23,3 +23,4 @@ export * from './bus/outbox.js';
 export * from './ingestion/segment-message.js';
 export * from './events/marketing-events.js';
 export * from './ingestion/trait-merge.js';
+export * from './bus/consumer-support.js';

@@ -4,16 +4,15 @@ import {
   EMAIL_EVENTS_SUBJECT,
   emailEventSchema,
   parseEvent,
-  parseSegmentMessage,
   queryWithParams,
   SEGMENT_EVENTS_SUBJECT,
   segmentMembershipEventSchema,
-  type EventBus,
-  type Logger,
-  type ServiceMetrics,
   type TrackMessage,
+  type ConsumerDeps,
+  reportDeadLetter,
+  parseIngestedDelivery,
 } from '@marketing/platform';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { STATS_CHANNEL } from './live-stats.js';
 import {
   applyEmailEvents,
@@ -31,24 +30,17 @@ async function notifyChanged(em: EntityManager, campaignIds: string[]) {
 
 export const JOURNEY_SEGMENTS_CONSUMER = 'analytics.journey-segments';
 
-export async function startStatsConsumers(deps: {
-  orm: MikroORM;
-  bus: EventBus;
-  logger: Logger;
-  metrics?: ServiceMetrics;
-  backoffMs?: number[];
-  attributionWindowDays: number;
-}) {
-  const deadLetter = (name: string) => (letter: { id: string; reason: string }) => {
-    deps.metrics?.messages.inc({ stage: name, result: 'dead_letter' });
-    deps.logger.error({ messageId: letter.id, reason: letter.reason }, `${name}: dead letter`);
-  };
+export async function startStatsConsumers(
+  deps: ConsumerDeps & {
+    attributionWindowDays: number;
+  },
+) {
   const email = await deps.bus.consume<unknown>({
     name: EMAIL_STATS_CONSUMER,
     subjects: [EMAIL_EVENTS_SUBJECT],
     batchSize: 1_000,
     backoffMs: deps.backoffMs,
-    onDeadLetter: deadLetter(EMAIL_STATS_CONSUMER),
+    onDeadLetter: reportDeadLetter(EMAIL_STATS_CONSUMER, deps),
     handle: async (batch) => {
       const events = batch.map((d) => ({
         id: d.id,
@@ -65,22 +57,11 @@ export async function startStatsConsumers(deps: {
     subjects: [ECOMMERCE_EVENTS_SUBJECT],
     batchSize: 1_000,
     backoffMs: deps.backoffMs,
-    onDeadLetter: deadLetter(ORDER_STATS_CONSUMER),
+    onDeadLetter: reportDeadLetter(ORDER_STATS_CONSUMER, deps),
     handle: async (batch) => {
-      const tracks: TrackMessage[] = [];
-      for (const d of batch) {
-        const data = d.data as Record<string, unknown> | null;
-        if (!data || data.type !== 'track') continue;
-        const parsed = parseSegmentMessage(data.messageId ? data : { ...data, messageId: d.id }, {
-          checkSize: false,
-        });
-        if (!parsed.ok) {
-          throw new Error(
-            `invalid message ${d.id}: ${parsed.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
-          );
-        }
-        tracks.push(parsed.message as TrackMessage);
-      }
+      const tracks = batch
+        .filter((d) => (d.data as { type?: unknown } | null)?.type === 'track')
+        .map((d) => parseIngestedDelivery(d) as TrackMessage);
       if (tracks.length === 0) return;
       await deps.orm.em.fork().transactional(async (em) => {
         await notifyChanged(em, await applyOrders(em, tracks, deps.attributionWindowDays));
@@ -92,7 +73,7 @@ export async function startStatsConsumers(deps: {
     subjects: [SEGMENT_EVENTS_SUBJECT],
     batchSize: 1_000,
     backoffMs: deps.backoffMs,
-    onDeadLetter: deadLetter(JOURNEY_SEGMENTS_CONSUMER),
+    onDeadLetter: reportDeadLetter(JOURNEY_SEGMENTS_CONSUMER, deps),
     handle: async (batch) => {
       const events = batch.map((d) => ({
         id: d.id,

@@ -10,32 +10,20 @@ import {
   segmentMembershipEventSchema,
   TEMPLATE_EVENTS_SUBJECT,
   templateSavedSchema,
-  type EventBus,
-  type Logger,
-  type ServiceMetrics,
+  type ConsumerDeps,
+  reportDeadLetter,
 } from '@marketing/platform';
-import type { MikroORM } from '@mikro-orm/postgresql';
 
 export const AUDIENCE_CONSUMER = 'campaigns.segments';
 export const TEMPLATES_CONSUMER = 'campaigns.templates';
 
-export async function startAudienceConsumers(deps: {
-  orm: MikroORM;
-  bus: EventBus;
-  logger: Logger;
-  metrics?: ServiceMetrics;
-  backoffMs?: number[];
-}) {
-  const deadLetter = (name: string) => (letter: { id: string; reason: string }) => {
-    deps.metrics?.messages.inc({ stage: name, result: 'dead_letter' });
-    deps.logger.error({ messageId: letter.id, reason: letter.reason }, `${name}: dead letter`);
-  };
+export async function startAudienceConsumers(deps: ConsumerDeps) {
   const segments = await deps.bus.consume<unknown>({
     name: AUDIENCE_CONSUMER,
     subjects: [SEGMENT_EVENTS_SUBJECT],
     batchSize: 1_000,
     backoffMs: deps.backoffMs,
-    onDeadLetter: deadLetter(AUDIENCE_CONSUMER),
+    onDeadLetter: reportDeadLetter(AUDIENCE_CONSUMER, deps),
     handle: async (batch) => {
       const events = batch.map((d) => parseEvent(segmentMembershipEventSchema, d.data, d.id));
       await queryWithParams(
@@ -66,7 +54,7 @@ export async function startAudienceConsumers(deps: {
     subjects: [TEMPLATE_EVENTS_SUBJECT],
     batchSize: 500,
     backoffMs: deps.backoffMs,
-    onDeadLetter: deadLetter(TEMPLATES_CONSUMER),
+    onDeadLetter: reportDeadLetter(TEMPLATES_CONSUMER, deps),
     handle: async (batch) => {
       const events = batch.map((d) => parseEvent(templateSavedSchema, d.data, d.id));
       await queryWithParams(

@@ -8,12 +8,11 @@ import {
   queryWithParams,
   SEND_REQUESTS_SUBJECT,
   sendRequestSchema,
-  type EventBus,
-  type Logger,
   type SendRequest,
-  type ServiceMetrics,
+  type ConsumerDeps,
+  reportDeadLetter,
 } from '@marketing/platform';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 
 export const SEND_REQUEST_CONSUMER = 'email.send-requests';
 
@@ -62,25 +61,13 @@ export async function enqueueSends(em: EntityManager, requests: SendRequest[]): 
   return rows.length;
 }
 
-export async function startSendRequestConsumer(deps: {
-  orm: MikroORM;
-  bus: EventBus;
-  logger: Logger;
-  metrics?: ServiceMetrics;
-  backoffMs?: number[];
-}) {
+export async function startSendRequestConsumer(deps: ConsumerDeps) {
   const consumer = await deps.bus.consume<unknown>({
     name: SEND_REQUEST_CONSUMER,
     subjects: [SEND_REQUESTS_SUBJECT],
     batchSize: 1_000,
     backoffMs: deps.backoffMs,
-    onDeadLetter: (letter) => {
-      deps.metrics?.messages.inc({ stage: SEND_REQUEST_CONSUMER, result: 'dead_letter' });
-      deps.logger.error(
-        { messageId: letter.id, reason: letter.reason },
-        'send requests: dead letter',
-      );
-    },
+    onDeadLetter: reportDeadLetter(SEND_REQUEST_CONSUMER, deps),
     handle: async (batch) => {
       const requests = batch.map((d) => parseEvent(sendRequestSchema, d.data, d.id));
       const queued = await deps.orm.em.fork().transactional((em) => enqueueSends(em, requests));

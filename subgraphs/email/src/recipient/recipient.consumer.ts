@@ -8,50 +8,28 @@ import {
   ECOMMERCE_EVENTS_SUBJECT,
   mergeTraits,
   messageVersion,
-  parseSegmentMessage,
   profileColumns,
   queryWithParams,
-  type EventBus,
   type IdentifyMessage,
-  type Logger,
-  type ServiceMetrics,
+  type ConsumerDeps,
+  reportDeadLetter,
+  parseIngestedDelivery,
 } from '@marketing/platform';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 
 export const RECIPIENT_CONSUMER = 'email.recipients';
 
-export async function startRecipientConsumer(deps: {
-  orm: MikroORM;
-  bus: EventBus;
-  logger: Logger;
-  metrics?: ServiceMetrics;
-  backoffMs?: number[];
-}) {
+export async function startRecipientConsumer(deps: ConsumerDeps) {
   const consumer = await deps.bus.consume<unknown>({
     name: RECIPIENT_CONSUMER,
     subjects: [ECOMMERCE_EVENTS_SUBJECT],
     batchSize: 1_000,
     backoffMs: deps.backoffMs,
-    onDeadLetter: (letter) => {
-      deps.metrics?.messages.inc({ stage: RECIPIENT_CONSUMER, result: 'dead_letter' });
-      deps.logger.error({ messageId: letter.id, reason: letter.reason }, 'recipients: dead letter');
-    },
+    onDeadLetter: reportDeadLetter(RECIPIENT_CONSUMER, deps),
     handle: async (batch) => {
-      const identifies: IdentifyMessage[] = [];
-      for (const delivery of batch) {
-        const data = delivery.data as Record<string, unknown> | null;
-        if (!data || data.type !== 'identify') continue;
-        const parsed = parseSegmentMessage(
-          data.messageId ? data : { ...data, messageId: delivery.id },
-          { checkSize: false },
-        );
-        if (!parsed.ok) {
-          throw new Error(
-            `invalid message ${delivery.id}: ${parsed.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
-          );
-        }
-        identifies.push(parsed.message as IdentifyMessage);
-      }
+      const identifies = batch
+        .filter((d) => (d.data as { type?: unknown } | null)?.type === 'identify')
+        .map((d) => parseIngestedDelivery(d) as IdentifyMessage);
       if (identifies.length === 0) return;
       const applied = await applyIdentifies(deps.orm, identifies);
       deps.metrics?.messages.inc({ stage: RECIPIENT_CONSUMER, result: 'applied' }, applied);

@@ -4,10 +4,14 @@
  * the end of what was replayed. Run it with the segments service stopped: on the PostgreSQL log it
  * refuses while a live consumer holds the projection.
  */
-import { ECOMMERCE_EVENTS_SUBJECT, PgEventLog, type EventBus } from '@marketing/platform';
+import {
+  ECOMMERCE_EVENTS_SUBJECT,
+  parseIngestedDelivery,
+  PgEventLog,
+  type EventBus,
+} from '@marketing/platform';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { toIngestedMessage } from './profile.consumer.js';
 import { PROFILE_CONSUMER, ProfileProjection } from './profile.projection.js';
 
 export interface ReplayResult {
@@ -34,7 +38,7 @@ export async function replayProfiles(options: {
     const replayed = await options.bus.replay(ECOMMERCE_EVENTS_SUBJECT, async (batch) => {
       const messages = batch.flatMap((m) => {
         try {
-          return [toIngestedMessage({ ...m, attempt: 1 })];
+          return [parseIngestedDelivery({ ...m, attempt: 1 })];
         } catch {
           invalid += 1; // the live consumer dead-lettered it; a rebuild skips it the same way
           return [];

@@ -11,11 +11,10 @@ import {
   PREDICTION_EVENTS_SUBJECT,
   predictionEventSchema,
   queryWithParams,
-  type EventBus,
-  type Logger,
-  type ServiceMetrics,
+  type ConsumerDeps,
+  reportDeadLetter,
 } from '@marketing/platform';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { type LiveMembership } from './membership.js';
 
 export const ENGAGEMENT_CONSUMER = 'segments.email-engagement';
@@ -30,18 +29,11 @@ const ACTIONS: Record<string, string> = {
   'email.unsubscribed': 'unsubscribed',
 };
 
-export async function startSignalConsumers(deps: {
-  orm: MikroORM;
-  bus: EventBus;
-  logger: Logger;
-  metrics?: ServiceMetrics;
-  backoffMs?: number[];
-  live: LiveMembership;
-}) {
-  const deadLetter = (consumer: string) => (letter: { id: string; reason: string }) => {
-    deps.metrics?.messages.inc({ stage: consumer, result: 'dead_letter' });
-    deps.logger.error({ messageId: letter.id, reason: letter.reason }, `${consumer}: dead letter`);
-  };
+export async function startSignalConsumers(
+  deps: ConsumerDeps & {
+    live: LiveMembership;
+  },
+) {
   const transaction = <T>(work: (em: EntityManager) => Promise<T>) =>
     deps.orm.em.fork().transactional(work);
 
@@ -50,7 +42,7 @@ export async function startSignalConsumers(deps: {
     subjects: [EMAIL_EVENTS_SUBJECT],
     batchSize: 500,
     backoffMs: deps.backoffMs,
-    onDeadLetter: deadLetter(ENGAGEMENT_CONSUMER),
+    onDeadLetter: reportDeadLetter(ENGAGEMENT_CONSUMER, deps),
     handle: (batch) => {
       const events = batch.map((d) => ({
         id: d.id,
@@ -97,7 +89,7 @@ export async function startSignalConsumers(deps: {
     subjects: [PREDICTION_EVENTS_SUBJECT],
     batchSize: 1_000,
     backoffMs: deps.backoffMs,
-    onDeadLetter: deadLetter(PREDICTION_CONSUMER),
+    onDeadLetter: reportDeadLetter(PREDICTION_CONSUMER, deps),
     handle: (batch) => {
       const events = batch.map((d) => ({
         id: d.id,
