@@ -171,7 +171,7 @@ async function recordEngagement(
     em,
     `with d as (
        update email.email_delivery set ${counter} = ${counter} + 1, ${first} = coalesce(${first}, now())
-       where id = $1 and not test and status in ('SENDING', 'SENT', 'DELIVERED')
+       where id = $1 and status in ('SENDING', 'SENT', 'DELIVERED')
        returning id, customer_id, campaign_id, variant_id, ${counter} as n
      )
      insert into email.outbox (subject, message_id, data, created_at)

@@ -12,7 +12,6 @@ export interface EmailRuntime {
   transport: MailTransport;
   /** Signs and verifies tracking and unsubscribe tokens (rotating keys). */
   tokens: TokenCodec;
-  fromAddress: string;
 }
 
 export function createEmailRuntime(config: EmailConfig): EmailRuntime {
@@ -40,6 +39,5 @@ export function createEmailRuntime(config: EmailConfig): EmailRuntime {
       dkim,
     }),
     tokens: createTokenCodec([primary, ...previous]),
-    fromAddress: config.MAIL_FROM,
   };
 }

@@ -67,10 +67,6 @@ export class EmailDelivery {
   @Property({ type: 'text', nullable: true })
   email?: string | null;
 
-  /** A test send to an address of the marketer's choice: no tracking, no suppression list. */
-  @Property({ type: 'boolean' })
-  test: boolean = false;
-
   @Property({ type: 'integer' })
   attempts: number = 0;
 

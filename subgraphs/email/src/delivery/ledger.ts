@@ -28,10 +28,10 @@ export async function enqueueSends(em: EntityManager, requests: SendRequest[]): 
      ),
      inserted as (
        insert into email.email_delivery (id, dedupe_key, campaign_id, customer_id, variant_id, status,
-         template_id, template_version, topic, context, test, attempts, next_attempt_at, queued_at, error)
+         template_id, template_version, topic, context, attempts, next_attempt_at, queued_at, error)
        select gen_random_uuid(), r.dedupe_key, r.campaign_id, r.customer_id, r.variant_id,
          (case when t.id is null then 'FAILED' else 'QUEUED' end)::email.delivery_status,
-         r.template_id, coalesce(r.template_version, t.version, 0), r.topic, r.event, false, 0, now(), now(),
+         r.template_id, coalesce(r.template_version, t.version, 0), r.topic, r.event, 0, now(), now(),
          case when t.id is null then 'template ' || r.template_id || ' not found' end
        from r left join email.email_template t on t.id = r.template_id
        on conflict (dedupe_key) do nothing

@@ -12,7 +12,7 @@ import type { MessageBuilder } from './sender.js';
 
 export function createMessageBuilder(orm: MikroORM, runtime: EmailRuntime): MessageBuilder {
   const base = runtime.config.PUBLIC_URL.replace(/\/$/, '');
-  const domain = senderDomain(runtime.fromAddress);
+  const domain = senderDomain(runtime.config.MAIL_FROM);
   // A version never changes once saved: each pinned version is read (and compiled) once per
   // process instead of once per message. Misses and errors are not kept.
   const versions = new Map<string, ReturnType<typeof loadVersion>>();
@@ -42,44 +42,36 @@ export function createMessageBuilder(orm: MikroORM, runtime: EmailRuntime): Mess
       event: row.context,
       campaign: row.campaign_id ? { id: row.campaign_id, variantId: row.variant_id } : null,
     });
-    let html = rendered.html;
-    let text = rendered.text;
-    let links: string[] = [];
-    if (!row.test) {
-      // The text part links to the same URLs as the html: each token is signed once per message.
-      const signed = new Map<string, string>();
-      const sign: typeof runtime.tokens.sign = (token) => {
-        const key = token.kind === 'click' ? `c${token.linkIndex}` : token.kind;
-        let value = signed.get(key);
-        if (value === undefined) {
-          value = runtime.tokens.sign(token);
-          signed.set(key, value);
-        }
-        return value;
-      };
-      const tracking = {
-        baseUrl: base,
-        deliveryId: row.id,
-        sign,
-        untrackedUrls: [unsubscribe],
-      };
-      const tracked = rewriteLinks(html, tracking);
-      const trackedText = rewriteTextLinks(text, { ...tracking, links: tracked.links });
-      html = tracked.html;
-      text = trackedText.text;
-      links = trackedText.links;
-    }
+    // The text part links to the same URLs as the html: each token is signed once per message.
+    const signed = new Map<string, string>();
+    const sign: typeof runtime.tokens.sign = (token) => {
+      const key = token.kind === 'click' ? `c${token.linkIndex}` : token.kind;
+      let value = signed.get(key);
+      if (value === undefined) {
+        value = runtime.tokens.sign(token);
+        signed.set(key, value);
+      }
+      return value;
+    };
+    const tracking = {
+      baseUrl: base,
+      deliveryId: row.id,
+      sign,
+      untrackedUrls: [unsubscribe],
+    };
+    const tracked = rewriteLinks(rendered.html, tracking);
+    const trackedText = rewriteTextLinks(rendered.text, { ...tracking, links: tracked.links });
     return {
       message: {
-        from: runtime.fromAddress,
+        from: runtime.config.MAIL_FROM,
         to,
-        subject: row.test ? `[TEST] ${rendered.subject}` : rendered.subject,
-        html,
-        text,
+        subject: rendered.subject,
+        html: tracked.html,
+        text: trackedText.text,
         messageId: messageIdFor(row.dedupe_key, domain),
         headers: { ...complianceHeaders({ unsubscribeUrl: unsubscribe }) },
       },
-      links,
+      links: trackedText.links,
     };
   };
 }

@@ -36,7 +36,6 @@ export interface DeliveryRow {
   topic: string | null;
   context: Record<string, unknown> | null;
   email: string | null;
-  test: boolean;
   attempts: number;
 }
 
@@ -116,12 +115,12 @@ export class DeliverySender {
     const release: { id: string; at: Date }[] = [];
     for (const row of rows) {
       const recipient = recipients.get(row.customer_id);
-      const to = row.test ? row.email : (recipient?.email ?? null);
+      const to = recipient?.email ?? null;
       if (!to) {
         early.push({ id: row.id, kind: 'suppressed', error: 'no email address for this customer' });
         continue;
       }
-      const reason = row.test ? null : blocked(row, to);
+      const reason = blocked(row, to);
       if (reason) {
         early.push({ id: row.id, kind: 'suppressed', error: reason });
         continue;
@@ -210,7 +209,7 @@ export class DeliverySender {
            and (claimed_until is null or claimed_until < now())
          order by next_attempt_at limit $1 for update skip locked)
        returning d.id, d.dedupe_key, d.campaign_id, d.variant_id, d.customer_id, d.template_id,
-         d.template_version, d.topic, d.context, d.email, d.test, d.attempts`,
+         d.template_version, d.topic, d.context, d.email, d.attempts`,
       [this.options.batchSize ?? 200, (this.options.leaseMs ?? 300_000) / 1_000],
     );
   }
@@ -355,7 +354,7 @@ async function recordOutcomes(
          next_attempt_at = coalesce(r.retry_at, d.next_attempt_at),
          claimed_until = null
        from r where d.id = r.id
-       returning d.id, d.customer_id, d.campaign_id, d.variant_id, d.email, d.test, r.kind, r.detail
+       returning d.id, d.customer_id, d.campaign_id, d.variant_id, d.email, r.kind, r.detail
      ),
      history as (
        insert into email.email_delivery_event (delivery_id, status, detail, at)
@@ -367,7 +366,7 @@ async function recordOutcomes(
      suppressed as (
        insert into email.suppression (address_hash, customer_id, reason, created_at)
        select encode(sha256(convert_to(lower(btrim(email)), 'UTF8')), 'hex'), customer_id, 'HARD_BOUNCE', now()
-       from updated where kind = 'bounced' and email is not null and not test
+       from updated where kind = 'bounced' and email is not null
        on conflict (address_hash) do nothing
      ),
      events as (
@@ -379,7 +378,6 @@ async function recordOutcomes(
          lateral (select unnest(case u.kind when 'delivered' then array['email.sent', 'email.delivered']
            when 'bounced' then array['email.bounced'] when 'deferred' then array['email.deferred']
            else array[]::text[] end) as type) e
-       where not u.test
      )
      select count(*) from updated`,
     [JSON.stringify(rows), EMAIL_EVENTS_SUBJECT],

@@ -20,7 +20,7 @@ export class Migration20261125052435 extends Migration {
     this.addSql(`create table "email"."processed_message" ("consumer" text not null, "message_id" text not null, "processed_at" timestamptz not null, primary key ("consumer", "message_id"));`);
 
     this.addSql(`alter type "email"."delivery_status" add value if not exists 'SENDING' after 'QUEUED';`);
-    this.addSql(`alter table "email"."email_delivery" add "template_id" uuid not null, add "template_version" int not null, add "topic" text null, add "context" jsonb null, add "email" text null, add "test" boolean not null default false, add "attempts" int not null default 0, add "next_attempt_at" timestamptz not null, add "claimed_until" timestamptz null, add "delivered_at" timestamptz null, add "open_count" int not null default 0, add "click_count" int not null default 0;`);
+    this.addSql(`alter table "email"."email_delivery" add "template_id" uuid not null, add "template_version" int not null, add "topic" text null, add "context" jsonb null, add "email" text null, add "attempts" int not null default 0, add "next_attempt_at" timestamptz not null, add "claimed_until" timestamptz null, add "delivered_at" timestamptz null, add "open_count" int not null default 0, add "click_count" int not null default 0;`);
     // Templates saved before versions existed get their current content as a version.
     this.addSql(`insert into "email"."email_template_version" (template_id, version, subject, preheader, mjml, html, text, created_by, created_at) select id, version, subject, preheader, mjml, html, text, 'migration', updated_at from "email"."email_template" on conflict do nothing;`);
     this.addSql(`create index "email_delivery_due_index" on "email"."email_delivery" ("next_attempt_at") where "status" in ('QUEUED', 'DEFERRED');`);
@@ -36,7 +36,7 @@ export class Migration20261125052435 extends Migration {
     this.addSql(`drop table if exists "email"."processed_message" cascade;`);
 
     this.addSql(`drop index "email"."email_delivery_due_index";`);
-    this.addSql(`alter table "email"."email_delivery" drop column "template_id", drop column "template_version", drop column "topic", drop column "context", drop column "email", drop column "test", drop column "attempts", drop column "next_attempt_at", drop column "claimed_until", drop column "delivered_at", drop column "open_count", drop column "click_count";`);
+    this.addSql(`alter table "email"."email_delivery" drop column "template_id", drop column "template_version", drop column "topic", drop column "context", drop column "email", drop column "attempts", drop column "next_attempt_at", drop column "claimed_until", drop column "delivered_at", drop column "open_count", drop column "click_count";`);
   }
 
 }

@@ -143,12 +143,12 @@ export class EmailTemplateResolver {
       postalAddress: runtime.config.COMPANY_POSTAL_ADDRESS,
     });
     const sent = runtime.transport.send({
-      from: runtime.fromAddress,
+      from: runtime.config.MAIL_FROM,
       to,
       subject: `[TEST] ${rendered.subject}`,
       html: rendered.html,
       text: rendered.text,
-      messageId: `<test-${crypto.randomUUID()}@${runtime.fromAddress.replace(/^.*@|>.*$/g, '')}>`,
+      messageId: `<test-${crypto.randomUUID()}@${runtime.config.MAIL_FROM.replace(/^.*@|>.*$/g, '')}>`,
       headers: {},
     });
     await sent.catch((error: unknown) => {
