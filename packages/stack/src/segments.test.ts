@@ -60,10 +60,11 @@ const SEGMENTS_OF = `
     customers(query: $id, first: 1) { edges { node { id segments { id name } } } }
   }`;
 
+/** The names of a customer's segments; undefined until the customer's profile is synced. */
 const segmentsOf = (customerId: string) =>
   graphql(SEGMENTS_OF, { id: customerId }).then(
     (r) =>
-      (r.data?.customers.edges[0]?.node.segments ?? []).map((s: { name: string }) => s.name) as
+      r.data?.customers.edges[0]?.node.segments.map((s: { name: string }) => s.name) as
         string[] | undefined,
   );
 
