@@ -103,3 +103,86 @@ export function parseEvent<T>(schema: z.ZodType<T>, data: unknown, id: string): 
   }
   return parsed.data;
 }
+
+/** Campaign and enrolment changes from the Campaign Manager, and its requests to analytics. */
+export const CAMPAIGN_EVENTS_SUBJECT = 'marketing.campaigns';
+
+export const AB_METRICS = ['OPEN', 'CLICK', 'CONVERSION', 'REVENUE'] as const;
+
+export const abTestSettingsSchema = z.object({
+  metric: z.enum(AB_METRICS),
+  testFraction: z.number().gt(0).lte(1),
+  decisionDelaySeconds: z.number().int().nonnegative(),
+  confidence: z.number().gt(0).lt(1),
+});
+export type AbTestSettingsData = z.infer<typeof abTestSettingsSchema>;
+
+/** A campaign's current shape, published on every change (consumers keep the highest `version`). */
+export const campaignChangedSchema = z.object({
+  type: z.literal('campaign.changed'),
+  campaignId: z.uuid(),
+  /** Increases with every change of the campaign. */
+  version: z.number().int().nonnegative(),
+  name: z.string(),
+  kind: z.enum(['BROADCAST', 'AUTOMATION']),
+  status: z.enum(['DRAFT', 'SCHEDULED', 'RUNNING', 'PAUSED', 'COMPLETED', 'ARCHIVED']),
+  /** In order: the first is the control. */
+  variants: z.array(z.object({ id: z.uuid(), name: z.string(), weight: z.number() })),
+  abTest: abTestSettingsSchema.nullable(),
+  launchedAt: isoDateTime.nullable(),
+  changedAt: isoDateTime,
+});
+export type CampaignChanged = z.infer<typeof campaignChangedSchema>;
+
+/** An enrolment's progress through a campaign (entered, each step, completed or exited). */
+export const enrollmentEventSchema = z.object({
+  type: z.enum([
+    'enrollment.entered',
+    'enrollment.step',
+    'enrollment.completed',
+    'enrollment.exited',
+  ]),
+  campaignId: z.uuid(),
+  enrollmentId: z.uuid(),
+  customerId: z.string().min(1),
+  /** The step's id in the workflow, and its kind (wait, waitForEvent, sendEmail, ...). */
+  stepId: z.string().nullish(),
+  stepType: z.string().nullish(),
+  /** Why an enrolment exited (goal reached, frequency cap, erased, ...). */
+  reason: z.string().nullish(),
+  occurredAt: isoDateTime,
+});
+export type EnrollmentEvent = z.infer<typeof enrollmentEventSchema>;
+
+/** The Campaign Manager asking analytics which variant of an A/B test won. */
+export const abDecisionRequestedSchema = z.object({
+  type: z.literal('abtest.decision.requested'),
+  requestId: z.uuid(),
+  campaignId: z.uuid(),
+  metric: z.enum(AB_METRICS),
+  confidence: z.number().gt(0).lt(1),
+  /** In order: the first is the control. */
+  variantIds: z.array(z.uuid()).min(1),
+  requestedAt: isoDateTime,
+});
+export type AbDecisionRequested = z.infer<typeof abDecisionRequestedSchema>;
+
+/** Analytics' answers (A/B decisions). */
+export const ANALYTICS_EVENTS_SUBJECT = 'marketing.analytics';
+
+export const abDecisionSchema = z.object({
+  type: z.literal('abtest.decided'),
+  requestId: z.uuid(),
+  campaignId: z.uuid(),
+  metric: z.enum(AB_METRICS),
+  /** Null when no variant beats the control at the requested confidence. */
+  winnerVariantId: z.uuid().nullable(),
+  /** The best variant so far (highest rate), for a "best so far" fallback. */
+  bestVariantId: z.uuid().nullable(),
+  reason: z.string(),
+  decidedAt: isoDateTime,
+});
+export type AbDecision = z.infer<typeof abDecisionSchema>;
+
+/** A GDPR erasure request, and each service's report that it has forgotten the customer. */
+export const ERASURE_EVENTS_SUBJECT = 'marketing.erasure';
