@@ -100,23 +100,8 @@ export const DEFAULT_MIN_EXPOSURES = 100;
  * Throws a RangeError for invalid counts or options.
  */
 export function compareVariants(variants: VariantCounts[], options: CompareOptions): AbDecision {
-  const { confidence } = options;
-  const minExposures = options.minExposures ?? DEFAULT_MIN_EXPOSURES;
-  if (!(confidence > 0.5 && confidence < 1)) {
-    throw new RangeError(`confidence must be in (0.5, 1), got ${confidence}`);
-  }
-  if (!(Number.isFinite(minExposures) && minExposures >= 0)) {
-    throw new RangeError(`minExposures must be a non-negative number, got ${minExposures}`);
-  }
-  if (variants.length === 0) throw new RangeError('compareVariants needs at least the control');
-  const ids = new Set<string>();
-  for (const v of variants) {
-    validateCounts(v);
-    if (ids.has(v.variantId)) throw new RangeError(`duplicate variantId ${v.variantId}`);
-    ids.add(v.variantId);
-  }
-
-  const alpha = 1 - confidence;
+  const { confidence, minExposures } = validateArms(variants, options);
+  for (const v of variants) validateCounts(v);
   const arms = variants.map(posterior);
   const control = arms[0];
   const controlRate = rate(variants[0]);
@@ -156,6 +141,25 @@ export function compareVariants(variants: VariantCounts[], options: CompareOptio
     results[0].expectedLoss = expectedLoss(arms[best].a, arms[best].b, control.a, control.b);
   }
 
+  return decideAbTest(results, { confidence, minExposures }, (w, j) =>
+    probabilityGreater(arms[w].a, arms[w].b, arms[j].a, arms[j].b),
+  );
+}
+
+/**
+ * The decision rule of `compareVariants` (see there) over per-arm figures however they were
+ * computed: `greater(w, j)` is P(arm j's true rate > arm w's), for the Bonferroni bound. Shared by
+ * the binomial metrics and revenue per recipient (`revenue-statistics.ts`).
+ */
+export function decideAbTest(
+  results: VariantResult[],
+  options: Required<CompareOptions>,
+  greater: (w: number, j: number) => number,
+): AbDecision {
+  const { confidence, minExposures } = options;
+  const alpha = 1 - confidence;
+  const controlRate = results[0].rate;
+  const variants = results;
   const decision = (reason: string, winner: number | null = null): AbDecision => ({
     decided: winner !== null,
     winnerVariantId: winner === null ? null : variants[winner].variantId,
@@ -192,9 +196,7 @@ export function compareVariants(variants: VariantCounts[], options: CompareOptio
   /** Bonferroni lower bound on P(arm w has the highest rate). */
   const bestBound = (w: number) => {
     let others = 0;
-    for (let j = 0; j < arms.length; j++) {
-      if (j !== w) others += probabilityGreater(arms[w].a, arms[w].b, arms[j].a, arms[j].b);
-    }
+    for (let j = 0; j < results.length; j++) if (j !== w) others += greater(w, j);
     return 1 - others;
   };
 
@@ -242,6 +244,28 @@ export function compareVariants(variants: VariantCounts[], options: CompareOptio
     }
     return parts.join(', ');
   }
+}
+
+/** Checks the options and the arms' ids (at least the control, no duplicates); fills defaults. */
+export function validateArms(
+  variants: { variantId: string }[],
+  options: CompareOptions,
+): Required<CompareOptions> {
+  const { confidence } = options;
+  const minExposures = options.minExposures ?? DEFAULT_MIN_EXPOSURES;
+  if (!(confidence > 0.5 && confidence < 1)) {
+    throw new RangeError(`confidence must be in (0.5, 1), got ${confidence}`);
+  }
+  if (!(Number.isFinite(minExposures) && minExposures >= 0)) {
+    throw new RangeError(`minExposures must be a non-negative number, got ${minExposures}`);
+  }
+  if (variants.length === 0) throw new RangeError('compareVariants needs at least the control');
+  const ids = new Set<string>();
+  for (const v of variants) {
+    if (ids.has(v.variantId)) throw new RangeError(`duplicate variantId ${v.variantId}`);
+    ids.add(v.variantId);
+  }
+  return { confidence, minExposures };
 }
 
 /** The z statistic and two-sided p-value of the pooled two-proportion z-test, or null if undefined. */
@@ -350,7 +374,7 @@ export function lnGamma(x: number): number {
 }
 
 /** δ(x) = ln Γ(x) − [(x − ½) ln x − x + ½ ln 2π] for x ≥ 10, by its asymptotic series. */
-function stirlingCorrection(x: number): number {
+export function stirlingCorrection(x: number): number {
   const inv2 = 1 / (x * x);
   let sum = 0;
   for (let k = STIRLING.length - 1; k >= 0; k--) sum = sum * inv2 + STIRLING[k];
