@@ -2,6 +2,7 @@
 import { byKeyLoader, groupLoader } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
+import { abTestLoaders } from './abtest/ab-test.loaders.js';
 import { journeyLoader } from './journey/journey.loader.js';
 import type { Models, RfmRow } from './predictions/prediction.service.js';
 import type { LiveStats } from './stats/live-stats.js';
@@ -31,6 +32,7 @@ export function createLoaders(em: EntityManager, live?: LiveStats) {
       );
     }),
     journey: journeyLoader(em),
+    ...abTestLoaders(em),
     /** The latest model and each customer's summary, for Customer.predictions. */
     predictions: new DataLoader<string, { models: Models; rfm: RfmRow } | null>(async (ids) => {
       const rows = await em.getConnection().execute<

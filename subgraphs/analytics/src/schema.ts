@@ -1,5 +1,6 @@
 /** The analytics subgraph's federated schema. */
 import { buildFederatedSchema } from '@marketing/platform';
+import { CampaignAbTestResolver } from './abtest/ab-test.resolver.js';
 import { Customer } from './customer/references.type.js';
 import { CustomerJourneyResolver } from './journey/journey.resolver.js';
 import {
@@ -20,6 +21,7 @@ export function buildAnalyticsSchema() {
       CampaignStatsResolver,
       CampaignStatsBreakdownResolver,
       LiveStatsResolver,
+      CampaignAbTestResolver,
       CustomerJourneyResolver,
       CustomerPredictionsFieldResolver,
       CustomerPredictionsResolver,

@@ -7,6 +7,9 @@ import {
   type SubgraphDefinition,
   type SubgraphDeps,
 } from '@marketing/platform';
+import { AbDecisionRecord } from './abtest/ab-decision.entity.js';
+import { startCampaignEventsConsumer } from './campaign/campaign-events.consumer.js';
+import { CampaignSnapshot } from './campaign/campaign-snapshot.entity.js';
 import type { AnalyticsConfig } from './config.js';
 import { Touchpoint } from './journey/touchpoint.entity.js';
 import { createLoaders, type AnalyticsLoaders } from './loaders.js';
@@ -32,6 +35,8 @@ export const analyticsSubgraph: SubgraphDefinition<AnalyticsLoaders> = {
       AttributedOrder,
       PredictionModel,
       CustomerRfm,
+      CampaignSnapshot,
+      AbDecisionRecord,
       OutboxMessage,
       ProcessedMessage,
     ],
@@ -52,6 +57,13 @@ export async function startAnalyticsWorkers(deps: SubgraphDeps, config: Analytic
       backoffMs: deps.backoffMs,
       attributionWindowDays: config.ATTRIBUTION_WINDOW_DAYS,
     }),
+    await startCampaignEventsConsumer({
+      orm: deps.orm,
+      bus: deps.bus!,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      backoffMs: deps.backoffMs,
+    }).then((consumer) => () => consumer.stop()),
     startPredictionRefits({
       orm: deps.orm,
       logger: deps.logger,

@@ -7,6 +7,8 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legac
 @Entity({ tableName: 'delivery_fact' })
 @Index({ properties: ['customerId', 'firstClickAt'] })
 @Index({ properties: ['customerId', 'firstOpenAt'] })
+// A/B test counts read a campaign's facts per variant.
+@Index({ properties: ['campaignId', 'variantId'] })
 export class DeliveryFact {
   @PrimaryKey({ type: 'uuid' })
   deliveryId!: string;
@@ -44,6 +46,7 @@ export class DeliveryFact {
 
 /** An order credited to the campaign whose message the customer last clicked (else opened). */
 @Entity({ tableName: 'attributed_order' })
+@Index({ properties: ['campaignId'] })
 export class AttributedOrder {
   @PrimaryKey({ type: 'text' })
   orderId!: string;
