@@ -3,14 +3,21 @@ import { byKeyLoader, groupLoader } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { abTestLoaders } from './abtest/ab-test.loaders.js';
+import type { UrlPolicy } from './destinations/destination.url.js';
 import { journeyLoader } from './journey/journey.loader.js';
 import type { Models, RfmRow } from './predictions/prediction.service.js';
 import type { LiveStats } from './stats/live-stats.js';
 import { CampaignStatsRow, StatsBucketRow, VariantStatsRow } from './stats/stats.entity.js';
 import type { StatsBucket } from './stats/stats.types.js';
 
-export function createLoaders(em: EntityManager, live?: LiveStats) {
+export function createLoaders(
+  em: EntityManager,
+  live?: LiveStats,
+  destinationUrlPolicy: UrlPolicy = { allowLoopback: false },
+) {
   return {
+    /** Which destination URLs may be saved (DESTINATIONS_ALLOW_LOOPBACK). */
+    destinationUrlPolicy,
     /** Live stats notifications: present when the service runs (not in schema-only uses). */
     live: (): LiveStats => {
       if (!live) throw new Error('live stats are not running');

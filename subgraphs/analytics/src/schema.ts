@@ -2,6 +2,7 @@
 import { buildFederatedSchema } from '@marketing/platform';
 import { CampaignAbTestResolver } from './abtest/ab-test.resolver.js';
 import { Customer } from './customer/references.type.js';
+import { DestinationResolver } from './destinations/destination.resolver.js';
 import { CustomerJourneyResolver } from './journey/journey.resolver.js';
 import {
   CustomerPredictionsFieldResolver,
@@ -25,6 +26,7 @@ export function buildAnalyticsSchema() {
       CustomerJourneyResolver,
       CustomerPredictionsFieldResolver,
       CustomerPredictionsResolver,
+      DestinationResolver,
     ],
     // Reachable only through _entities, which type-graphql does not see.
     orphanedTypes: [Customer],

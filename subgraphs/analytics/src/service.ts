@@ -11,6 +11,8 @@ import { AbDecisionRecord } from './abtest/ab-decision.entity.js';
 import { startCampaignEventsConsumer } from './campaign/campaign-events.consumer.js';
 import { CampaignSnapshot } from './campaign/campaign-snapshot.entity.js';
 import type { AnalyticsConfig } from './config.js';
+import { Destination, DestinationDelivery } from './destinations/destination.entity.js';
+import { startDestinations } from './destinations/destination.start.js';
 import { Touchpoint } from './journey/touchpoint.entity.js';
 import { createLoaders, type AnalyticsLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
@@ -37,6 +39,8 @@ export const analyticsSubgraph: SubgraphDefinition<AnalyticsLoaders> = {
       CustomerRfm,
       CampaignSnapshot,
       AbDecisionRecord,
+      Destination,
+      DestinationDelivery,
       OutboxMessage,
       ProcessedMessage,
     ],
@@ -70,6 +74,16 @@ export async function startAnalyticsWorkers(deps: SubgraphDeps, config: Analytic
       metrics: deps.metrics,
       intervalMs: config.PREDICTION_REFIT_INTERVAL_MS,
     }),
+    await startDestinations(
+      {
+        orm: deps.orm,
+        bus: deps.bus!,
+        logger: deps.logger,
+        metrics: deps.metrics,
+        backoffMs: deps.backoffMs,
+      },
+      config,
+    ),
   ];
   return async () => {
     for (const stop of stops.reverse()) await stop();
@@ -83,7 +97,8 @@ export async function startAnalytics(config: AnalyticsConfig) {
     const running = await startSubgraph(
       {
         ...analyticsSubgraph,
-        createLoaders: (em) => createLoaders(em, live),
+        createLoaders: (em) =>
+          createLoaders(em, live, { allowLoopback: config.DESTINATIONS_ALLOW_LOOPBACK }),
         startWorkers: (deps) => startAnalyticsWorkers(deps, config),
       },
       config,

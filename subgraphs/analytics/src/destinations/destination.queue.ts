@@ -1,0 +1,152 @@
+/**
+ * The per-destination delivery queue in PostgreSQL. Filling it is idempotent (unique (destination,
+ * event)); a worker claims due rows with `for update skip locked` and a lease (a crashed worker's
+ * claims lapse and are retried), records each outcome, and after the last attempt leaves the row
+ * DEAD with its last error until a replay puts it back.
+ */
+import { queryWithParams } from '@marketing/platform';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DeliveryState, type DestinationKind, type ForwardedEvent } from './destination.entity.js';
+
+/** Queues each event for every enabled destination whose filter takes it; returns rows added. */
+export async function enqueueEvents(em: EntityManager, events: ForwardedEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const rows = await queryWithParams<{ n: number }>(
+    em,
+    `with added as (
+       insert into analytics.destination_delivery
+         (destination_id, event_id, event_type, event, state, attempts, next_attempt_at, created_at)
+       select d.id, e.event->>'id', e.event->>'type', e.event, $2, 0, now(), now()
+       from jsonb_array_elements($1::jsonb) as e(event)
+       join analytics.destination d on d.enabled
+         and (jsonb_array_length(d.events) = 0 or d.events @> jsonb_build_array(e.event->>'type'))
+       on conflict (destination_id, event_id) do nothing
+       returning 1)
+     select count(*)::int as n from added`,
+    [JSON.stringify(events), DeliveryState.PENDING],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+export interface ClaimedDelivery {
+  id: string;
+  /** This attempt's number (1 for the first). */
+  attempt: number;
+  event: ForwardedEvent;
+  destinationId: string;
+  kind: DestinationKind;
+  url: string;
+  secret: string;
+}
+
+/** Claims up to `limit` due deliveries of enabled destinations for `leaseMs`. */
+export async function claimDue(
+  em: EntityManager,
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedDelivery[]> {
+  const rows = await queryWithParams<{
+    id: string;
+    attempts: number;
+    event: ForwardedEvent;
+    destination_id: string;
+    kind: DestinationKind;
+    url: string;
+    secret: string;
+  }>(
+    em,
+    `with due as (
+       select q.id from analytics.destination_delivery q
+       join analytics.destination d on d.id = q.destination_id
+       where q.state = $3 and q.next_attempt_at <= now() and d.enabled
+       order by q.next_attempt_at, q.id
+       limit $1
+       for update of q skip locked)
+     update analytics.destination_delivery q
+     set attempts = q.attempts + 1, next_attempt_at = now() + $2::double precision * interval '1 millisecond'
+     from due, analytics.destination d
+     where q.id = due.id and d.id = q.destination_id
+     returning q.id, q.attempts, q.event, d.id as destination_id, d.kind, d.url, d.secret`,
+    [limit, leaseMs, DeliveryState.PENDING],
+  );
+  return rows.map((r) => ({
+    id: String(r.id),
+    attempt: r.attempts,
+    event: r.event,
+    destinationId: r.destination_id,
+    kind: r.kind,
+    url: r.url,
+    secret: r.secret,
+  }));
+}
+
+export async function markDelivered(em: EntityManager, delivery: ClaimedDelivery): Promise<void> {
+  await em.transactional(async (tx) => {
+    await queryWithParams(
+      tx,
+      `update analytics.destination_delivery
+       set state = $2, delivered_at = now(), dead_at = null, last_error = null where id = $1`,
+      [delivery.id, DeliveryState.DELIVERED],
+    );
+    await queryWithParams(
+      tx,
+      `update analytics.destination set last_delivered_at = now(), failure_count = 0 where id = $1`,
+      [delivery.destinationId],
+    );
+  });
+}
+
+/**
+ * Records a failed attempt: retried after `retryInMs`, or DEAD when `retryInMs` is null. Ignored
+ * when the row has moved on meanwhile (its claim lapsed and another attempt started).
+ */
+export async function markFailed(
+  em: EntityManager,
+  delivery: ClaimedDelivery,
+  error: string,
+  retryInMs: number | null,
+): Promise<void> {
+  await em.transactional(async (tx) => {
+    const updated = await queryWithParams(
+      tx,
+      `update analytics.destination_delivery
+       set last_error = $3,
+           state = case when $4::bigint is null then $6 else state end,
+           dead_at = case when $4::bigint is null then now() end,
+           next_attempt_at = case when $4::bigint is null then next_attempt_at
+                                  else now() + $4::double precision * interval '1 millisecond' end
+       where id = $1 and attempts = $2 and state = $5
+       returning id`,
+      [delivery.id, delivery.attempt, error, retryInMs, DeliveryState.PENDING, DeliveryState.DEAD],
+    );
+    if (updated.length === 0) return;
+    await queryWithParams(
+      tx,
+      `update analytics.destination set failure_count = failure_count + 1 where id = $1`,
+      [delivery.destinationId],
+    );
+  });
+}
+
+/** Puts a destination's dead deliveries back in the queue, due now; returns how many. */
+export async function requeueDead(em: EntityManager, destinationId: string): Promise<number> {
+  const rows = await queryWithParams(
+    em,
+    `update analytics.destination_delivery
+     set state = $2, attempts = 0, next_attempt_at = now(), dead_at = null
+     where destination_id = $1 and state = $3
+     returning id`,
+    [destinationId, DeliveryState.PENDING, DeliveryState.DEAD],
+  );
+  return rows.length;
+}
+
+/** Exponential backoff with jitter: base·2^(attempt-1), capped, then scaled by 50-100%. */
+export function retryDelayMs(
+  attempt: number,
+  backoff: { baseMs: number; maxMs: number },
+  random: () => number = Math.random,
+): number {
+  const exponential = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(exponential * (0.5 + random() / 2));
+}
