@@ -14,9 +14,6 @@ const contractPath = `${repo}../shared/contract/marketing.graphql`;
 const supergraphPath = `${repo}schema/supergraph.graphql`;
 
 const PENDING: Record<string, string> = {
-  'Campaign.abTestResult': 'A/B statistics (#7)',
-  AbTestResult: 'A/B statistics (#7)',
-  AbVariantResult: 'A/B statistics (#7)',
   DestinationKind: 'destinations (#7)',
   Destination: 'destinations (#7)',
   DestinationInput: 'destinations (#7)',
