@@ -24,3 +24,6 @@ export * from './ingestion/segment-message.js';
 export * from './events/marketing-events.js';
 export * from './ingestion/trait-merge.js';
 export * from './bus/consumer-support.js';
+export * from './bus/message-erasure.js';
+export * from './erasure/customer-rows.js';
+export * from './erasure/erasure-participant.js';

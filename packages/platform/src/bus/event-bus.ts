@@ -50,6 +50,8 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
+import type { MessageErasure } from './message-erasure.js';
+
 export interface EventBus {
   readonly kind: 'nats' | 'postgres';
   /** Durably stores the messages (resolves once they cannot be lost). */
@@ -62,6 +64,11 @@ export interface EventBus {
     handle: (batch: BusMessage[]) => Promise<void>,
     batchSize?: number,
   ): Promise<number>;
+  /**
+   * GDPR erasure: deletes every retained message and dead letter that mentions the person (see
+   * message-erasure.ts); sequence numbers are never reused or renumbered. Returns how many.
+   */
+  eraseMessages(match: MessageErasure): Promise<number>;
   /** Throws when the transport is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -29,6 +29,7 @@ import {
   type DeadLetter,
   type EventBus,
 } from './event-bus.js';
+import { messageMentions, type MessageErasure } from './message-erasure.js';
 
 const STREAM = 'EVENTS';
 const DEAD_LETTER_STREAM = 'DEADLETTER';
@@ -202,6 +203,57 @@ export class NatsJetStreamBus implements EventBus {
     await this.jsm.streams.purge(STREAM, { filter: subject });
     for (const name of consumers)
       await this.jsm.consumers.delete(STREAM, consumerName(name)).catch(() => {});
+  }
+
+  /**
+   * JetStream messages cannot be edited, but single messages can be deleted by sequence: the
+   * streams (events and dead letters) are scanned with a short-lived reader and each matching
+   * message is deleted with `erase` (the server overwrites its bytes, not only its index).
+   * Sequences are not renumbered. A full scan per erasure: fine for rare erasures on a stream kept
+   * within its retention limits, which remain the backstop for anything this cannot see.
+   */
+  async eraseMessages(match: MessageErasure): Promise<number> {
+    const mentions = messageMentions(match);
+    let erased = 0;
+    for (const stream of [STREAM, DEAD_LETTER_STREAM]) {
+      const doomed = await this.scan(stream, (m) =>
+        mentions(m.headers?.get('Original-Msg-Id') || messageId(m), decode(m)),
+      );
+      for (const seq of doomed) {
+        if (await this.jsm.streams.deleteMessage(stream, seq, true).catch(() => false)) erased++;
+      }
+    }
+    return erased;
+  }
+
+  /** Sequences of a stream's retained messages that satisfy `test`. */
+  private async scan(stream: string, test: (m: JsMsg) => boolean): Promise<number[]> {
+    const reader = await this.jsm.consumers.add(stream, {
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.All,
+      inactive_threshold: nanos(60_000),
+    });
+    const found: number[] = [];
+    try {
+      const consumer = await this.js.consumers.get(stream, reader.name);
+      let pending = reader.num_pending;
+      while (pending > 0) {
+        let read = 0;
+        const messages = await consumer.fetch({
+          max_messages: Math.min(2_000, pending),
+          expires: 5_000,
+        });
+        for await (const m of messages) {
+          read++;
+          if (test(m)) found.push(m.seq);
+          pending = m.info.pending;
+        }
+        if (read === 0) break;
+      }
+      return found;
+    } finally {
+      await this.jsm.consumers.delete(stream, reader.name).catch(() => {});
+    }
   }
 
   async ping(): Promise<void> {

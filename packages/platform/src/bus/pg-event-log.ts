@@ -22,6 +22,12 @@ import {
   type Delivery,
   type EventBus,
 } from './event-bus.js';
+import {
+  idTokenPatterns,
+  mentionsSql,
+  normaliseEmails,
+  type MessageErasure,
+} from './message-erasure.js';
 
 const CHANNEL = 'bus_event_log';
 const PUBLISH_LOCK = 7_346_521;
@@ -170,6 +176,35 @@ export class PgEventLog implements EventBus {
       'select coalesce(max(seq), 0)::text as seq from bus.event_log',
     );
     return rows[0].seq;
+  }
+
+  /**
+   * Deletes the person's messages, their pending redeliveries and dead letters in one transaction.
+   * Deleting leaves a gap in `seq`: consumer offsets stay valid (they only ever compare `seq >`).
+   */
+  async eraseMessages(match: MessageErasure): Promise<number> {
+    const params = [match.ids, normaliseEmails(match.emails), idTokenPatterns(match.ids)];
+    const where = (alias: string) =>
+      mentionsSql(
+        { messageId: `${alias}.message_id`, data: `${alias}.data` },
+        { ids: '$1::text[]', emails: '$2::text[]', tokens: '$3::text[]' },
+      );
+    return inTransaction(this.pool, async (client) => {
+      // Publishers wait: a message committed meanwhile cannot slip past the scan.
+      await client.query('select pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
+      const { rows } = await client.query<{ seq: string }>(
+        `delete from bus.event_log e where ${where('e')} returning seq`,
+        params,
+      );
+      await client.query('delete from bus.redelivery where seq = any($1::bigint[])', [
+        rows.map((r) => r.seq),
+      ]);
+      const dead = await client.query(
+        `delete from bus.dead_letter d where d.seq = any($4::bigint[]) or ${where('d')}`,
+        [...params, rows.map((r) => r.seq)],
+      );
+      return rows.length + (dead.rowCount ?? 0);
+    });
   }
 
   async ping(): Promise<void> {

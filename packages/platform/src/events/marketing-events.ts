@@ -186,3 +186,24 @@ export type AbDecision = z.infer<typeof abDecisionSchema>;
 
 /** A GDPR erasure request, and each service's report that it has forgotten the customer. */
 export const ERASURE_EVENTS_SUBJECT = 'marketing.erasure';
+
+/** An admin's request to forget a customer everywhere (its only personal datum is the id). */
+export const erasureRequestedSchema = z.object({
+  type: z.literal('erasure.requested'),
+  requestId: z.uuid(),
+  customerId: z.string().min(1),
+  /** The `sub` of the admin who asked. */
+  requestedBy: z.string().min(1),
+  requestedAt: isoDateTime,
+});
+export type ErasureRequested = z.infer<typeof erasureRequestedSchema>;
+
+/** A service's report that it has erased the request's customer (counts of rows, no data). */
+export const erasureCompletedSchema = z.object({
+  type: z.literal('erasure.completed'),
+  requestId: z.uuid(),
+  service: z.string().min(1),
+  completedAt: isoDateTime,
+  counts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+});
+export type ErasureCompleted = z.infer<typeof erasureCompletedSchema>;
