@@ -13,10 +13,11 @@ import {
   type ServiceMetrics,
 } from '@marketing/platform';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { launchIn } from '../campaign/campaign.service.js';
+import { changeIn, launchIn } from '../campaign/campaign.service.js';
+import { advanceAbTests } from './ab-test.js';
 
 export const DISPATCH_STAGE = 'campaigns.dispatch';
-const SYSTEM = { sub: 'system:campaigns', roles: ['admin' as const] };
+export const SYSTEM = { sub: 'system:campaigns', roles: ['admin' as const] };
 
 export interface DispatcherOptions {
   orm: MikroORM;
@@ -25,6 +26,8 @@ export interface DispatcherOptions {
   /** Send requests per second over all broadcasts, per replica (the throttle). */
   ratePerSecond: number;
   tickMs?: number;
+  /** The global frequency cap: a capped recipient's broadcast enrolment exits unsent. */
+  frequencyCap?: { count: number; windowMs: number } | null;
 }
 
 /** One tick: due launches, then one slice of every running broadcast; returns requests made. */
@@ -32,7 +35,8 @@ export async function dispatchOnce(options: DispatcherOptions): Promise<number> 
   const { orm } = options;
   const due = await queryWithParams<{ id: string }>(
     orm.em.fork(),
-    `select id from campaigns.campaign where status = 'SCHEDULED' and scheduled_at <= now()`,
+    `select id from campaigns.campaign where status = 'SCHEDULED'
+       and scheduled_at - case when scheduled_local then interval '14 hours' else interval '0' end <= now()`,
     [],
   );
   for (const { id } of due) {
@@ -44,23 +48,44 @@ export async function dispatchOnce(options: DispatcherOptions): Promise<number> 
       );
   }
   const limit = Math.max(1, Math.round((options.ratePerSecond * (options.tickMs ?? 250)) / 1_000));
+  const cap = options.frequencyCap ?? null;
   const sent = await orm.em.fork().transactional(async (em) => {
     const [row] = await queryWithParams<{ n: number }>(
       em,
       `with claimed as (
-         select e.id from campaigns.campaign_enrollment e
+         select e.id, e.customer_id from campaigns.campaign_enrollment e
          join campaigns.campaign c on c.id = e.campaign_id
          where c.status = 'RUNNING' and c.kind = 'BROADCAST' and e.entry_key = 'broadcast'
-           and e.status = 'ACTIVE'
+           and e.status = 'ACTIVE' and (e.wake_at is null or e.wake_at <= now())
          order by e.entered_at, e.id
          limit $1
          for update of e skip locked
        ),
+       capped as (
+         select claimed.id from claimed
+         where $3::int is not null
+           and (select count(*) from campaigns.automation_send_log l
+                where l.customer_id = claimed.customer_id
+                  and l.sent_at > now() - make_interval(secs => $4::float8 / 1000)) >= $3::int
+       ),
+       skipped as (
+         update campaigns.campaign_enrollment e
+         set status = 'EXITED', exit_reason = 'frequency cap', exited_at = now()
+         from capped where e.id = capped.id
+         returning 1
+       ),
        done as (
          update campaigns.campaign_enrollment e
          set status = 'COMPLETED', current_step = 'send requested', exited_at = now()
-         from claimed where e.id = claimed.id
+         from claimed where e.id = claimed.id and claimed.id not in (select id from capped)
          returning e.campaign_id, e.customer_id, e.variant_id
+       ),
+       logged as (
+         insert into campaigns.automation_send_log (dedupe_key, customer_id, campaign_id, sent_at)
+         select 'campaign:' || d.campaign_id || ':' || d.customer_id, d.customer_id, d.campaign_id, now()
+         from done d
+         on conflict do nothing
+         returning 1
        ),
        requests as (
          insert into campaigns.outbox (subject, message_id, data, created_at)
@@ -78,22 +103,21 @@ export async function dispatchOnce(options: DispatcherOptions): Promise<number> 
          returning 1
        )
        select count(*)::int as n from requests`,
-      [limit, SEND_REQUESTS_SUBJECT],
+      [limit, SEND_REQUESTS_SUBJECT, cap?.count ?? null, cap?.windowMs ?? 0],
     );
-    // Broadcasts with nothing left to request are complete.
-    await queryWithParams(
+    await advanceAbTests(em, SYSTEM);
+    // Broadcasts with nothing left to request (none queued, none held for an A/B decision) are complete.
+    const finished = await queryWithParams<{ id: string }>(
       em,
-      `with completed as (
-         update campaigns.campaign c set status = 'COMPLETED', completed_at = now(), updated_at = now()
-         where c.status = 'RUNNING' and c.kind = 'BROADCAST'
-           and not exists (select 1 from campaigns.campaign_enrollment e
-                           where e.campaign_id = c.id and e.entry_key = 'broadcast' and e.status = 'ACTIVE')
-         returning c.id
-       )
-       insert into campaigns.campaign_audit (campaign_id, actor, action, changes, at)
-       select id, $1, 'complete', '{"from": "RUNNING", "to": "COMPLETED"}'::jsonb, now() from completed`,
-      [SYSTEM.sub],
+      `select c.id from campaigns.campaign c
+       where c.status = 'RUNNING' and c.kind = 'BROADCAST'
+         and not exists (select 1 from campaigns.campaign_enrollment e
+                         where e.campaign_id = c.id and e.entry_key = 'broadcast'
+                           and e.status in ('ACTIVE', 'HELD'))
+       for update skip locked`,
+      [],
     );
+    for (const { id } of finished) await changeIn(em, id, 'complete', SYSTEM);
     return row!.n;
   });
   if (sent > 0) options.metrics?.messages.inc({ stage: DISPATCH_STAGE, result: 'requested' }, sent);

@@ -37,6 +37,12 @@ registerEnumType(CampaignKind, { name: 'CampaignKind' });
 registerEnumType(CampaignStatus, { name: 'CampaignStatus' });
 registerEnumType(AbMetric, { name: 'AbMetric' });
 
+export enum AbFallback {
+  CONTROL = 'CONTROL',
+  BEST_SO_FAR = 'BEST_SO_FAR',
+}
+registerEnumType(AbFallback, { name: 'AbFallback' });
+
 @ObjectType('AbTestSettings')
 export class AbTestSettings {
   @Field(() => AbMetric)
@@ -50,6 +56,12 @@ export class AbTestSettings {
 
   @Field(() => Float)
   confidence!: number;
+
+  @Field(() => AbFallback, {
+    description:
+      'What the rest of the audience gets when no variant wins: the control or the best so far',
+  })
+  fallback!: AbFallback;
 }
 
 @ObjectType('Campaign')
@@ -99,6 +111,13 @@ export class Campaign {
   @Property({ type: 'datetime', nullable: true })
   scheduledAt?: Date | null;
 
+  /** Whether `scheduledAt`'s wall-clock time is each customer's local time (broadcasts). */
+  @Field(() => Boolean, {
+    description: "Whether scheduledAt's wall-clock time applies in each customer's timezone",
+  })
+  @Property({ type: 'boolean', default: false })
+  scheduledLocal: boolean = false;
+
   @Field(() => Date, { nullable: true })
   @Property({ type: 'datetime', nullable: true })
   launchedAt?: Date | null;
@@ -117,6 +136,31 @@ export class Campaign {
   @Field(() => Date)
   @Property({ type: 'datetime' })
   updatedAt: Date = new Date();
+
+  /** Increases with every change; `campaign.changed` events carry it (consumers keep the highest). */
+  @Property({ type: 'integer', default: 0 })
+  version: number = 0;
+
+  /**
+   * A broadcast A/B test's phase: TESTING (the test share is being sent), WAITING (until
+   * `abDecisionDueAt`), DECIDING (analytics was asked, request `abRequestId`), DECIDED.
+   */
+  @Property({ type: 'text', nullable: true })
+  abState?: 'TESTING' | 'WAITING' | 'DECIDING' | 'DECIDED' | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  abDecisionDueAt?: Date | null;
+
+  @Property({ type: 'uuid', nullable: true })
+  abRequestId?: string | null;
+
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description:
+      'The A/B decision of a broadcast: winner (or null), the variant sent to the rest, the reason, and whether the fallback was used',
+  })
+  @Property({ type: 'jsonb', nullable: true })
+  abOutcome?: Record<string, unknown> | null;
 
   @OneToMany(() => CampaignVariant, (v) => v.campaign, { orphanRemoval: true })
   variants = new Collection<CampaignVariant>(this);

@@ -1,8 +1,9 @@
 /** Campaigns: reading, and (marketer and above) authoring and moving them through their lifecycle. */
 import { findPage, requireRole } from '@marketing/platform';
 import type { FilterQuery } from '@mikro-orm/core';
-import { GraphQLDateTime } from 'graphql-scalars';
+import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { automationGrammar } from '../automation/workflow.js';
 import type { CampaignsContext } from '../context.js';
 import { EmailTemplateRef, SegmentRef } from '../customer/references.type.js';
 import {
@@ -61,10 +62,35 @@ export class CampaignResolver {
   scheduleCampaign(
     @Arg('id', () => ID) id: string,
     @Arg('at', () => GraphQLDateTime) at: Date,
+    @Arg('localTime', () => Boolean, {
+      defaultValue: false,
+      description:
+        "Deliver at at's wall-clock time (read in UTC) in each customer's own timezone (broadcasts)",
+    })
+    localTime: boolean,
     @Ctx() ctx: CampaignsContext,
   ): Promise<Campaign> {
     requireRole(ctx.viewer, 'marketer', 'Scheduling a campaign');
-    return new CampaignService(ctx.em).schedule(id, at, ctx.viewer);
+    return new CampaignService(ctx.em).schedule(id, at, ctx.viewer, localTime);
+  }
+
+  @Mutation(() => Campaign, {
+    description:
+      'Ends a running campaign: an automation stops enrolling and its active enrolments exit',
+  })
+  completeCampaign(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: CampaignsContext,
+  ): Promise<Campaign> {
+    requireRole(ctx.viewer, 'marketer', 'Completing a campaign');
+    return new CampaignService(ctx.em).change(id, 'complete', ctx.viewer);
+  }
+
+  @Query(() => GraphQLJSON, {
+    description: 'JSON Schema of the automation grammar (CampaignInput.trigger and steps)',
+  })
+  automationGrammar(): Record<string, unknown> {
+    return automationGrammar();
   }
 
   @Mutation(() => Campaign)

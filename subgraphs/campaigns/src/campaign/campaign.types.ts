@@ -2,7 +2,7 @@
 import { CountedConnection } from '@marketing/platform';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { AbMetric, Campaign, CampaignKind } from './campaign.entity.js';
+import { AbFallback, AbMetric, Campaign, CampaignKind } from './campaign.entity.js';
 
 @ObjectType('CampaignEdge')
 export class CampaignEdge {
@@ -44,6 +44,13 @@ export class AbTestInput {
 
   @Field(() => Float, { defaultValue: 0.95, nullable: true })
   confidence?: number;
+
+  @Field(() => AbFallback, {
+    defaultValue: AbFallback.CONTROL,
+    nullable: true,
+    description: 'What the rest of the audience gets when no variant wins',
+  })
+  fallback?: AbFallback;
 }
 
 @InputType('CampaignInput')

@@ -51,4 +51,24 @@ export class CampaignEnrollment {
   @Field(() => String, { nullable: true })
   @Property({ type: 'text', nullable: true })
   exitReason?: string | null;
+
+  /**
+   * Increases each time a step job is consumed or a wait is resolved: a job carries the value it
+   * was scheduled with, so a duplicate or stale job (a timeout after the awaited event) does nothing.
+   */
+  @Property({ type: 'integer', default: 0 })
+  seq: number = 0;
+
+  /** The event a `waitForEvent` step waits for ({ stepId, event, where, since }), else null. */
+  @Property({ type: 'jsonb', nullable: true })
+  awaiting?: Record<string, unknown> | null;
+
+  /** The triggering event ({ event, properties, occurredAt }), available to templates as `event`. */
+  @Property({ type: 'jsonb', nullable: true })
+  context?: Record<string, unknown> | null;
+
+  /** When a waiting enrolment resumes (a wait's end, a timeout, the end of quiet hours). */
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'datetime', nullable: true })
+  wakeAt?: Date | null;
 }
