@@ -14,13 +14,6 @@ const contractPath = `${repo}../shared/contract/marketing.graphql`;
 const supergraphPath = `${repo}schema/supergraph.graphql`;
 
 const PENDING: Record<string, string> = {
-  DestinationKind: 'destinations (#7)',
-  Destination: 'destinations (#7)',
-  DestinationInput: 'destinations (#7)',
-  'Query.destinations': 'destinations (#7)',
-  'Mutation.createDestination': 'destinations (#7)',
-  'Mutation.updateDestination': 'destinations (#7)',
-  'Mutation.deleteDestination': 'destinations (#7)',
   'Mutation.eraseCustomer': 'GDPR erasure (#8)',
 };
 

@@ -3,6 +3,7 @@ import { byKeyLoader, groupLoader } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { abTestLoaders } from './abtest/ab-test.loaders.js';
+import { destinationLoaders } from './destinations/destination.loaders.js';
 import type { UrlPolicy } from './destinations/destination.url.js';
 import { journeyLoader } from './journey/journey.loader.js';
 import type { Models, RfmRow } from './predictions/prediction.service.js';
@@ -18,6 +19,7 @@ export function createLoaders(
   return {
     /** Which destination URLs may be saved (DESTINATIONS_ALLOW_LOOPBACK). */
     destinationUrlPolicy,
+    ...destinationLoaders(em),
     /** Live stats notifications: present when the service runs (not in schema-only uses). */
     live: (): LiveStats => {
       if (!live) throw new Error('live stats are not running');

@@ -1,6 +1,6 @@
 /** Destinations (external analytics providers): admin only, as everything about integrations. */
 import { requireRole } from '@marketing/platform';
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { AnalyticsContext } from '../context.js';
 import { Destination } from './destination.entity.js';
 import { DestinationInput } from './destination.input.js';
@@ -54,5 +54,12 @@ export class DestinationResolver {
   ): Promise<number> {
     requireRole(ctx.viewer, 'admin', 'Replaying a destination');
     return service(ctx).replay(id);
+  }
+
+  @FieldResolver(() => Int, {
+    description: 'Deliveries that exhausted their attempts, waiting for replayDestination',
+  })
+  deadLetterCount(@Root() destination: Destination, @Ctx() ctx: AnalyticsContext): Promise<number> {
+    return ctx.loaders.destinationDeadLetters.load(destination.id);
   }
 }
