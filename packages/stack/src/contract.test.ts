@@ -14,7 +14,6 @@ const contractPath = `${repo}../shared/contract/marketing.graphql`;
 const supergraphPath = `${repo}schema/supergraph.graphql`;
 
 const PENDING: Record<string, string> = {
-  'Mutation.eraseCustomer': 'GDPR erasure (#8)',
 };
 
 const shared = existsSync(contractPath);

@@ -6,6 +6,7 @@ import {
   type SubgraphRuntimeConfig,
 } from '@marketing/platform';
 import { Customer } from './customer/customer.entity.js';
+import { startEcommerceErasure } from './erasure/erasure.consumer.js';
 import { createLoaders, type EcommerceLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { Order, OrderLine } from './order/order.entity.js';
@@ -22,6 +23,7 @@ export const ecommerceSubgraph: SubgraphDefinition<EcommerceLoaders> = {
   buildSchema: buildEcommerceSchema,
   createLoaders,
   bus: { outbox: true },
+  startWorkers: async (deps) => startEcommerceErasure({ ...deps, bus: deps.bus! }),
 };
 
 export function startEcommerce(config: SubgraphRuntimeConfig) {

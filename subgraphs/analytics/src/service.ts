@@ -13,6 +13,7 @@ import { CampaignSnapshot } from './campaign/campaign-snapshot.entity.js';
 import type { AnalyticsConfig } from './config.js';
 import { Destination, DestinationDelivery } from './destinations/destination.entity.js';
 import { startDestinations } from './destinations/destination.start.js';
+import { startAnalyticsErasure } from './erasure/erasure.consumer.js';
 import { Touchpoint } from './journey/touchpoint.entity.js';
 import { createLoaders, type AnalyticsLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
@@ -53,6 +54,13 @@ export const analyticsSubgraph: SubgraphDefinition<AnalyticsLoaders> = {
 
 export async function startAnalyticsWorkers(deps: SubgraphDeps, config: AnalyticsConfig) {
   const stops = [
+    await startAnalyticsErasure({
+      orm: deps.orm,
+      bus: deps.bus!,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      backoffMs: deps.backoffMs,
+    }),
     await startStatsConsumers({
       orm: deps.orm,
       bus: deps.bus!,

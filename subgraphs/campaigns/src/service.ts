@@ -21,6 +21,7 @@ import { Campaign, CampaignAuditEntry, CampaignVariant } from './campaign/campai
 import { setDefaultTimezone } from './campaign/campaign.service.js';
 import type { CampaignsConfig } from './config.js';
 import { CampaignEnrollment } from './enrollment/enrollment.entity.js';
+import { startCampaignsErasure } from './erasure/erasure.consumer.js';
 import { createLoaders, type CampaignsLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { buildCampaignsSchema } from './schema.js';
@@ -75,6 +76,7 @@ export async function startCampaignsWorkers(
   setDefaultTimezone(config.DEFAULT_TIMEZONE);
   const stops = [
     await startAudienceConsumers({ orm, bus: bus!, logger, metrics, backoffMs }),
+    await startCampaignsErasure({ orm, bus: bus!, logger, metrics, backoffMs }),
     await startAbDecisionConsumer({ orm, bus: bus!, logger, metrics, backoffMs }, SYSTEM),
     startDispatcher({
       orm,

@@ -11,6 +11,7 @@ import { EmailDelivery, EmailDeliveryEvent, EmailLink } from './delivery/deliver
 import { startSendRequestConsumer } from './delivery/ledger.js';
 import { createMessageBuilder } from './delivery/message-builder.js';
 import { DeliverySender } from './delivery/sender.js';
+import { startEmailErasure } from './erasure/erasure.consumer.js';
 import { createLoaders, type EmailLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import {
@@ -72,6 +73,7 @@ export async function startEmailWorkers(deps: SubgraphDeps, runtime: EmailRuntim
   const stops = [
     await startRecipientConsumer({ orm, bus: bus!, logger, metrics, backoffMs }),
     await startSendRequestConsumer({ orm, bus: bus!, logger, metrics, backoffMs }),
+    await startEmailErasure({ orm, bus: bus!, logger, metrics, backoffMs }),
     sender.start(),
   ];
   return async () => {

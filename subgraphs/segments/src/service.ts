@@ -7,6 +7,13 @@ import {
   type SubgraphDeps,
   type SubgraphRuntimeConfig,
 } from '@marketing/platform';
+import { startErasureWorkers } from './erasure/erasure.consumer.js';
+import {
+  ErasureCompletion,
+  ErasureKey,
+  ErasureRequest,
+  ErasureWork,
+} from './erasure/erasure.entity.js';
 import { createLoaders, type SegmentsLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import {
@@ -37,6 +44,10 @@ export const segmentsSubgraph: SubgraphDefinition<SegmentsLoaders> = {
       EmailEngagement,
       CustomerPrediction,
       TimeZoneName,
+      ErasureRequest,
+      ErasureCompletion,
+      ErasureWork,
+      ErasureKey,
       OutboxMessage,
       ProcessedMessage,
     ],
@@ -62,6 +73,7 @@ export async function startSegmentsWorkers(
   const stops = [
     await startProfileConsumer({ orm, bus: bus!, logger, metrics, backoffMs, live }),
     await startSignalConsumers({ orm, bus: bus!, logger, metrics, backoffMs, live }),
+    await startErasureWorkers({ orm, bus: bus!, logger, metrics, backoffMs }),
     startSegmentWorker({
       orm,
       logger,

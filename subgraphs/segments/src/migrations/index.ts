@@ -2,9 +2,11 @@
 import { Migration20261125012951 } from './Migration20261125012951.js';
 import { Migration20261125020744 } from './Migration20261125020744.js';
 import { Migration20261125051005 } from './Migration20261125051005.js';
+import { Migration20261125090902 } from './Migration20261125090902.js';
 
 export const migrations = [
   Migration20261125012951,
   Migration20261125020744,
   Migration20261125051005,
+  Migration20261125090902,
 ];
