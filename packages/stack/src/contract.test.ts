@@ -13,8 +13,7 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const contractPath = `${repo}../shared/contract/marketing.graphql`;
 const supergraphPath = `${repo}schema/supergraph.graphql`;
 
-const PENDING: Record<string, string> = {
-};
+const PENDING: Record<string, string> = {};
 
 const shared = existsSync(contractPath);
 if (!shared)
