@@ -1,5 +1,6 @@
 /** The campaigns subgraph's federated schema. */
 import { buildFederatedSchema } from '@marketing/platform';
+import { BlueprintResolver } from './automation/blueprint.resolver.js';
 import { CampaignResolver, CampaignVariantResolver } from './campaign/campaign.resolver.js';
 import type { CampaignsContext } from './context.js';
 import { Customer } from './customer/references.type.js';
@@ -15,6 +16,7 @@ export function buildCampaignsSchema() {
       CampaignVariantResolver,
       CustomerEnrollmentResolver,
       CampaignEnrollmentResolver,
+      BlueprintResolver,
     ],
     // Reachable only through _entities, which type-graphql does not see.
     orphanedTypes: [Customer],

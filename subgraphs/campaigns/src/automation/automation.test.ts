@@ -18,6 +18,7 @@ import { CampaignKind } from '../campaign/campaign.entity.js';
 import { CampaignService } from '../campaign/campaign.service.js';
 import { campaignsSubgraph } from '../service.js';
 import { startAutomationJobs, type AutomationWorker } from './automation.worker.js';
+import { BLUEPRINTS, buildFromBlueprint } from './blueprints.js';
 
 let db: TestDatabase;
 let orm: MikroORM;
@@ -135,6 +136,14 @@ async function advance(ms: number) {
   await settle();
 }
 
+/** Each case starts at the next noon UTC, clear of the quiet hours unless it moves there itself. */
+async function toNoon() {
+  const noon = new Date(clock.now());
+  noon.setUTCHours(12, 0, 0, 0);
+  if (noon.getTime() <= clock.now()) noon.setUTCDate(noon.getUTCDate() + 1);
+  await advance(noon.getTime() - clock.now());
+}
+
 async function ingest(...messages: IngestedMessage[]) {
   await worker.engine.onIngested(messages);
   await settle();
@@ -210,13 +219,7 @@ const abandonedCheckout = {
 };
 
 describe('automations', () => {
-  // Each case starts at the next noon UTC, clear of the quiet hours unless it moves there itself.
-  beforeEach(async () => {
-    const noon = new Date(clock.now());
-    noon.setUTCHours(12, 0, 0, 0);
-    if (noon.getTime() <= clock.now()) noon.setUTCDate(noon.getUTCDate() + 1);
-    await advance(noon.getTime() - clock.now());
-  }, 60_000);
+  beforeEach(toNoon, 60_000);
 
   it('abandoned checkout: no order within the hour gets the reminder, with the cart; an order within the hour gets nothing', async () => {
     const id = await automation(
@@ -647,4 +650,58 @@ describe('automation input', () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', path: 'input.trigger' } });
   });
+});
+
+describe('ready-made automations', () => {
+  beforeEach(toNoon, 60_000);
+
+  const create = (key: string, templateIds: string[], segmentId?: string) => {
+    const built = buildFromBlueprint(key, { templateIds, segmentId });
+    return new CampaignService(orm.em.fork()).create(
+      {
+        name: built.blueprint.name,
+        kind: CampaignKind.AUTOMATION,
+        variants: [],
+        trigger: built.trigger,
+        steps: built.steps,
+      },
+      marketer,
+    );
+  };
+
+  it.each(BLUEPRINTS.map((b) => [b.key, b] as const))(
+    '%s builds a valid automation with the fewest and the most templates',
+    async (_key, blueprint) => {
+      const templates = [T1, T2, T3];
+      for (const count of [blueprint.templates.min, blueprint.templates.max]) {
+        const campaign = await create(blueprint.key, templates.slice(0, count), SEGMENT);
+        expect(campaign.steps).toEqual(expect.any(Array));
+      }
+    },
+  );
+
+  it('refuses a wrong number of templates, a missing segment or an unknown blueprint, with the path', () => {
+    expect(() => buildFromBlueprint('welcome-series', { templateIds: [] })).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ path: 'templateIds' }) }),
+    );
+    expect(() => buildFromBlueprint('win-back', { templateIds: [T1] })).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ path: 'segmentId' }) }),
+    );
+    expect(() => buildFromBlueprint('teleport', { templateIds: [T1] })).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ path: 'blueprint' }) }),
+    );
+  });
+
+  it('post-purchase cross-sell: a week after the order, only for customers who have not ordered again', async () => {
+    const campaign = await create('post-purchase-cross-sell', [T2]);
+    await new CampaignService(orm.em.fork()).launch(campaign.id, marketer);
+    await ingest(
+      track('pp-1', 'Order Completed', { order_id: 'a' }),
+      track('pp-2', 'Order Completed', { order_id: 'b' }),
+    );
+    await advance(2 * DAY);
+    await ingest(track('pp-2', 'Order Completed', { order_id: 'c' }));
+    await advance(5 * DAY);
+    expect((await sends(campaign.id)).map((s) => s.customerId)).toEqual(['pp-1']);
+  }, 60_000);
 });

@@ -545,7 +545,7 @@ export class AutomationEngine {
               : await queryWithParams<{ event: string; properties: Record<string, unknown> }>(
                   em,
                   `select event, properties from campaigns.automation_event
-                   where customer_id = $1 and event = any($2::text[]) and occurred_at >= $3
+                   where customer_id = $1 and event = any($2::text[]) and occurred_at > $3
                    order by occurred_at limit 1000`,
                   [enrollment.customerId, [...needs.events], enrollment.enteredAt.toISOString()],
                 ),
