@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   createLogger,
+  deleteCustomerRows,
   ECOMMERCE_EVENTS_SUBJECT,
   EMAIL_EVENTS_SUBJECT,
   migrate,
@@ -390,6 +391,28 @@ describe('destination delivery', () => {
     expect(await enqueueEvents(orm.em.fork(), [event])).toBe(1);
     expect(await enqueueEvents(orm.em.fork(), [event, event])).toBe(0);
     expect(await deliveries()).toHaveLength(1);
+  });
+
+  it("is covered by GDPR erasure: the customer's queued events go with the customer's rows", async () => {
+    await service().create(
+      {
+        name: 'hook',
+        kind: DestinationKind.WEBHOOK,
+        url: 'https://hooks.example.com/x',
+        secret: 's',
+      },
+      admin,
+    );
+    const event = (id: string, customerId: string): ForwardedEvent => ({
+      id,
+      type: 'email.sent',
+      customerId,
+      occurredAt: at(0),
+      properties: {},
+    });
+    await enqueueEvents(orm.em.fork(), [event('e-ann', 'ann'), event('e-bob', 'bob')]);
+    await orm.em.fork().transactional((em) => deleteCustomerRows(em, 'analytics', 'ann'));
+    expect((await deliveries()).map((r) => r.event_id)).toEqual(['e-bob']);
   });
 
   it('dead-letters a delivery after the last attempt, and the replay command delivers it once the receiver is back', async () => {

@@ -97,6 +97,7 @@ export interface ForwardedEvent {
 
 @Entity({ tableName: 'destination_delivery' })
 @Unique({ properties: ['destination', 'eventId'] })
+@Index({ properties: ['customerId'] })
 @Index({
   name: 'destination_delivery_due_index',
   expression:
@@ -119,6 +120,10 @@ export class DestinationDelivery {
 
   @Property({ type: 'text' })
   eventType!: string;
+
+  /** Whose event it is: GDPR erasure deletes the customer's rows of every customer_id table. */
+  @Property({ type: 'text', nullable: true })
+  customerId?: string | null;
 
   @Property({ type: 'jsonb' })
   event!: ForwardedEvent;

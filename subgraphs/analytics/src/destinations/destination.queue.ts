@@ -15,8 +15,10 @@ export async function enqueueEvents(em: EntityManager, events: ForwardedEvent[])
     em,
     `with added as (
        insert into analytics.destination_delivery
-         (destination_id, event_id, event_type, event, state, attempts, next_attempt_at, created_at)
-       select d.id, e.event->>'id', e.event->>'type', e.event, $2, 0, now(), now()
+         (destination_id, event_id, event_type, customer_id, event, state, attempts,
+          next_attempt_at, created_at)
+       select d.id, e.event->>'id', e.event->>'type', e.event->>'customerId', e.event, $2, 0,
+         now(), now()
        from jsonb_array_elements($1::jsonb) as e(event)
        join analytics.destination d on d.enabled
          and (jsonb_array_length(d.events) = 0 or d.events @> jsonb_build_array(e.event->>'type'))

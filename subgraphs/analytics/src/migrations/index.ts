@@ -4,6 +4,7 @@ import { Migration20261125060531 } from './Migration20261125060531.js';
 import { Migration20261125063846 } from './Migration20261125063846.js';
 import { Migration20261125090908 } from './Migration20261125090908.js';
 import { Migration20261125091500 } from './Migration20261125091500.js';
+import { Migration20261125091855 } from './Migration20261125091855.js';
 
 export const migrations = [
   Migration20261125013220,
@@ -11,4 +12,5 @@ export const migrations = [
   Migration20261125063846,
   Migration20261125090908,
   Migration20261125091500,
+  Migration20261125091855,
 ];
