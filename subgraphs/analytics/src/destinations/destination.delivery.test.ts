@@ -25,7 +25,7 @@ import { createTestDatabase, waitFor, type TestDatabase } from '@marketing/platf
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { analyticsSubgraph } from '../service.js';
 import { DestinationKind, type ForwardedEvent } from './destination.entity.js';
-import { enqueueEvents } from './destination.queue.js';
+import { enqueueEvents, retryDelayMs } from './destination.queue.js';
 import { DestinationService } from './destination.service.js';
 import { startDestinations, type DestinationSettings } from './destination.start.js';
 
@@ -479,5 +479,17 @@ describe('destination delivery', () => {
       await stop();
     }
     expect(receiver.requests).toHaveLength(1);
+  });
+});
+
+describe('retryDelayMs', () => {
+  const backoff = { baseMs: 1_000, maxMs: 60_000 };
+  it('doubles per attempt up to the maximum, scaled by a jitter of 50 to 100%', () => {
+    expect([1, 2, 3, 4].map((a) => retryDelayMs(a, backoff, () => 1))).toEqual([
+      1_000, 2_000, 4_000, 8_000,
+    ]);
+    expect(retryDelayMs(3, backoff, () => 0)).toBe(2_000);
+    expect(retryDelayMs(40, backoff, () => 1)).toBe(60_000);
+    expect(retryDelayMs(40, backoff, () => 0)).toBe(30_000);
   });
 });

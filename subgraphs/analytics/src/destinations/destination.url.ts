@@ -45,18 +45,28 @@ export interface UrlPolicy {
 
 /** Whether a connection to `address` (an IP literal) is allowed. */
 export function addressAllowed(address: string, policy: UrlPolicy): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  const ip = mapped ? mapped[1] : address;
+  const ip = unmapped(address);
   const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
   if (isIP(ip) === 0) return false;
   if (LOOPBACK.check(ip, family)) return policy.allowLoopback;
   return !INTERNAL.check(ip, family);
 }
 
+/** An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, `::ffff:a00:1`) as the IPv4 address it is. */
+function unmapped(address: string): string {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (dotted) return dotted[1];
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (!hex) return address;
+  const [high, low] = [parseInt(hex[1], 16), parseInt(hex[2], 16)];
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+}
+
 function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  return isIP(host) !== 0 && LOOPBACK.check(host, isIP(host) === 6 ? 'ipv6' : 'ipv4');
+  const ip = unmapped(host);
+  return isIP(ip) !== 0 && LOOPBACK.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
 }
 
 /** The URL to save, or an InvalidInputError at `path` saying what is wrong with it. */
