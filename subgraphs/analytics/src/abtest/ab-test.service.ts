@@ -10,7 +10,7 @@
  * count, as the binomial model needs), REVENUE the revenue per exposed recipient (see
  * `revenue-statistics.ts`; successes are then the recipients who bought).
  */
-import { queryWithParams, type AbDecision as AbDecisionEvent } from '@marketing/platform';
+import type { AbDecision as AbDecisionEvent } from '@marketing/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type AbDecision, compareVariants } from './ab-statistics.js';
 import { compareRevenue } from './revenue-statistics.js';
@@ -42,26 +42,30 @@ export async function loadArmCounts(
   em: EntityManager,
   campaignIds: readonly string[],
 ): Promise<Map<string, ArmCounts[]>> {
-  const rows = await queryWithParams<{
-    campaign_id: string;
-    variant_id: string;
-    exposures: number;
-    opens: number;
-    clicks: number;
-    converters: number;
-    revenue: number;
-    revenue_squares: number;
-  }>(
-    em,
+  const ids = JSON.stringify([...new Set(campaignIds)]);
+  const rows = await em.execute<
+    {
+      campaign_id: string;
+      variant_id: string;
+      exposures: number;
+      opens: number;
+      clicks: number;
+      converters: number;
+      revenue: number;
+      revenue_squares: number;
+    }[]
+  >(
     `with exposed as (
        select f.campaign_id, f.variant_id, f.first_open_at is not null as opened,
          f.first_click_at is not null as clicked, o.revenue
        from analytics.delivery_fact f
        left join (
          select delivery_id, sum(revenue)::float8 as revenue from analytics.attributed_order
-         where campaign_id = any($1::uuid[]) group by delivery_id
+         where campaign_id in (select jsonb_array_elements_text(?::jsonb)::uuid)
+         group by delivery_id
        ) o on o.delivery_id = f.delivery_id
-       where f.campaign_id = any($1::uuid[]) and f.variant_id is not null
+       where f.campaign_id in (select jsonb_array_elements_text(?::jsonb)::uuid)
+         and f.variant_id is not null
          and (f.delivered_at is not null or f.first_open_at is not null or f.first_click_at is not null)
      )
      select campaign_id, variant_id, count(*)::int as exposures,
@@ -71,7 +75,7 @@ export async function loadArmCounts(
        coalesce(sum(revenue), 0)::float8 as revenue,
        coalesce(sum(revenue * revenue), 0)::float8 as revenue_squares
      from exposed group by campaign_id, variant_id`,
-    [[...new Set(campaignIds)]],
+    [ids, ids],
   );
   const byCampaign = new Map<string, ArmCounts[]>(campaignIds.map((id) => [id, []]));
   for (const r of rows) {

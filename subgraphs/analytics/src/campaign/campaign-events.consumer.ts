@@ -32,6 +32,8 @@ interface CampaignEvents {
   decisionRequests: AbDecisionRequested[];
 }
 
+const ENROLLMENT_TYPES = new Set<string>(enrollmentEventSchema.shape.type.options);
+
 /** Validates each message by its type; throws (dead letter) on a malformed one. */
 function sortCampaignEvents(batch: Delivery<unknown>[]): CampaignEvents {
   const events: CampaignEvents = { changes: [], enrollments: [], decisionRequests: [] };
@@ -40,7 +42,7 @@ function sortCampaignEvents(batch: Delivery<unknown>[]): CampaignEvents {
     if (typeof type !== 'string') throw new Error(`invalid event ${d.id}: type is missing`);
     if (type === 'campaign.changed') {
       events.changes.push(parseEvent(campaignChangedSchema, d.data, d.id));
-    } else if (type.startsWith('enrollment.')) {
+    } else if (ENROLLMENT_TYPES.has(type)) {
       events.enrollments.push({ id: d.id, ...parseEvent(enrollmentEventSchema, d.data, d.id) });
     } else if (type === 'abtest.decision.requested') {
       events.decisionRequests.push(parseEvent(abDecisionRequestedSchema, d.data, d.id));

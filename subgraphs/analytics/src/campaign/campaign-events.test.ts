@@ -23,9 +23,14 @@ import { applyCampaignEvents } from './campaign-events.consumer.js';
 let db: TestDatabase;
 let orm: MikroORM;
 let schema: GraphQLSchema;
+const statements: string[] = [];
 beforeAll(async () => {
   db = await createTestDatabase('campaign_events');
-  orm = await openDatabase({ ...analyticsSubgraph.database, url: db.url });
+  orm = await openDatabase({
+    ...analyticsSubgraph.database,
+    url: db.url,
+    onQuery: (sql) => statements.push(sql),
+  });
   await migrate(orm, db.url, 'analytics');
   schema = await buildAnalyticsSchema();
 });
@@ -279,6 +284,37 @@ describe('campaign events', () => {
     // Revenue per exposed recipient: (10 × 20 + 45) / 400 and (10 × 80 + 45) / 400.
     expect(result.variants[0]).toMatchObject({ exposures: 400, successes: 10, rate: 245 / 400 });
     expect(result.variants[1]).toMatchObject({ exposures: 400, successes: 10, rate: 845 / 400 });
+  });
+
+  it('abTestResult of many campaigns costs three statements, not three per campaign', async () => {
+    const others = ['c0000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000003'];
+    await apply(
+      others.map((campaignId) =>
+        message({ ...(changed(1).data as Record<string, unknown>), campaignId }),
+      ),
+    );
+    const em = orm.em.fork();
+    statements.length = 0;
+    const result = await graphql({
+      schema,
+      source: `query ($reps: [_Any!]!) { _entities(representations: $reps) {
+        ... on Campaign { abTestResult { decided variants { exposures } } }
+      } }`,
+      variableValues: {
+        reps: [CAMPAIGN, ...others].map((id) => ({ __typename: 'Campaign', id })),
+      },
+      contextValue: { em, loaders: createLoaders(em), viewer: { sub: 'u', roles: ['viewer'] } },
+    });
+    expect(result.errors).toBeUndefined();
+    const exposures = (result.data as any)._entities.map((e: any) =>
+      e.abTestResult.variants.map((v: { exposures: number }) => v.exposures),
+    );
+    expect(exposures).toEqual([
+      [400, 400],
+      [0, 0],
+      [0, 0],
+    ]);
+    expect(statements).toHaveLength(3);
   });
 
   it('abTestResult needs a role and is null once the campaign drops its A/B test', async () => {
