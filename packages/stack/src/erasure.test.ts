@@ -334,7 +334,7 @@ describe('GDPR erasure of a customer', () => {
         'segments.segment_membership',
       ]),
     );
-  }, 60_000);
+  }, 120_000);
 
   it('refuses anyone but an admin', async () => {
     for (const role of ['marketer', 'analyst'] as const) {
@@ -427,5 +427,5 @@ describe('GDPR erasure of a customer', () => {
       code: 'BAD_USER_INPUT',
       path: 'customerId',
     });
-  });
+  }, 120_000);
 });
