@@ -50,7 +50,7 @@ beforeAll(async () => {
     logLevel: 'error',
     env: {
       DESTINATIONS_ALLOW_LOOPBACK: 'true',
-      DESTINATION_TIMEOUT_MS: '300',
+      DESTINATION_TIMEOUT_MS: '1000',
       DESTINATION_RETRY_BASE_MS: '10',
       DESTINATION_RETRY_MAX_MS: '50',
       DESTINATION_POLL_MS: '20',

@@ -38,7 +38,7 @@ const admin: Identity = { sub: 'admin-1', roles: ['admin'] };
 
 const SETTINGS: DestinationSettings = {
   DESTINATIONS_ALLOW_LOOPBACK: true,
-  DESTINATION_TIMEOUT_MS: 300,
+  DESTINATION_TIMEOUT_MS: 1_000,
   DESTINATION_MAX_ATTEMPTS: 5,
   DESTINATION_RETRY_BASE_MS: 10,
   DESTINATION_RETRY_MAX_MS: 40,
