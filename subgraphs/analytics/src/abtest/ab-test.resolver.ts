@@ -18,7 +18,7 @@ export class CampaignAbTestResolver {
   ): Promise<AbTestResult | null> {
     requireRole(ctx.viewer, 'viewer', 'Reading A/B test results');
     const snapshot = await ctx.loaders.campaignSnapshot.load(campaign.id);
-    if (!snapshot?.abTest) return null;
+    if (!snapshot?.abTest || snapshot.variants.length === 0) return null;
     const [counts, recorded] = await Promise.all([
       ctx.loaders.abCounts.load(campaign.id),
       ctx.loaders.abDecision.load(campaign.id),
