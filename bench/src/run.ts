@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   email: () => import('./email.bench.js'),
   federation: () => import('./federation.bench.js'),
   ingest: () => import('./ingest.bench.js'),
+  live: () => import('./live.bench.js'),
   segments: () => import('./segments.bench.js'),
 };
 
