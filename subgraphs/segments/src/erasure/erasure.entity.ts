@@ -3,7 +3,7 @@
  * service reported completion. `erasure_work` holds the identifiers the final event-log sweep needs
  * and is deleted when the request completes; `erasure_key` is the random HMAC key of the hashes.
  */
-import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 
 @Entity({ tableName: 'erasure_request' })
 @Index({ properties: ['subjectHash'] })
@@ -55,7 +55,9 @@ export class ErasureWork {
   emails: string[] = [];
 }
 
+/** One row: the migration writes it. */
 @Entity({ tableName: 'erasure_key' })
+@Check({ name: 'erasure_key_id_check', expression: 'id = 1' })
 export class ErasureKey {
   @PrimaryKey({ type: 'integer', autoincrement: false })
   id!: number;
