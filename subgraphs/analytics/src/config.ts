@@ -1,5 +1,5 @@
 /** The only place the analytics subgraph reads its environment. */
-import { loadConfig, subgraphEnv } from '@marketing/platform';
+import { ConfigError, loadConfig, subgraphEnv } from '@marketing/platform';
 import { z } from 'zod';
 
 export const analyticsEnv = subgraphEnv(4004).extend({
@@ -21,9 +21,14 @@ export const analyticsEnv = subgraphEnv(4004).extend({
   DESTINATION_RETRY_MAX_MS: z.coerce.number().int().min(1).default(3_600_000),
   /** How often the delivery queue is polled for retries that came due. */
   DESTINATION_POLL_MS: z.coerce.number().int().min(5).default(1_000),
+  /** Delivered rows are kept this long (the dead ones until replayed or deleted). */
+  DESTINATION_RETENTION_DAYS: z.coerce.number().min(0.001).default(7),
 });
 export type AnalyticsConfig = z.infer<typeof analyticsEnv>;
 
 export function loadAnalyticsConfig(env: NodeJS.ProcessEnv = process.env): AnalyticsConfig {
-  return loadConfig(analyticsEnv, env);
+  const config = loadConfig(analyticsEnv, env);
+  if (config.NODE_ENV === 'production' && config.DESTINATIONS_ALLOW_LOOPBACK)
+    throw new ConfigError(['DESTINATIONS_ALLOW_LOOPBACK: must not be true in production']);
+  return config;
 }

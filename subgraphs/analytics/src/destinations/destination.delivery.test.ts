@@ -25,9 +25,10 @@ import { createTestDatabase, waitFor, type TestDatabase } from '@marketing/platf
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { analyticsSubgraph } from '../service.js';
 import { DestinationKind, type ForwardedEvent } from './destination.entity.js';
-import { enqueueEvents, retryDelayMs } from './destination.queue.js';
+import { enqueueEvents, pruneDelivered, retryDelayMs } from './destination.queue.js';
 import { DestinationService } from './destination.service.js';
 import { startDestinations, type DestinationSettings } from './destination.start.js';
+import { startDestinationWorker } from './destination.worker.js';
 
 let db: TestDatabase;
 let orm: MikroORM;
@@ -43,6 +44,7 @@ const SETTINGS: DestinationSettings = {
   DESTINATION_RETRY_BASE_MS: 10,
   DESTINATION_RETRY_MAX_MS: 40,
   DESTINATION_POLL_MS: 10,
+  DESTINATION_RETENTION_DAYS: 7,
 };
 
 beforeAll(async () => {
@@ -479,6 +481,103 @@ describe('destination delivery', () => {
       await stop();
     }
     expect(receiver.requests).toHaveLength(1);
+  });
+});
+
+describe('destination worker', () => {
+  const event = (id: string, type: string): ForwardedEvent => ({
+    id,
+    type,
+    customerId: 'ann',
+    occurredAt: at(0),
+    properties: {},
+  });
+
+  it('keeps a hanging destination to its share of requests, delivers the others meanwhile, and re-queues the hung requests when stopped', async () => {
+    const stuck = await startReceiver(
+      (b) => b.id,
+      () => 'hang',
+    );
+    const fine = await startReceiver(
+      (b) => b.id,
+      () => 'ok',
+    );
+    for (const [name, receiver, type] of [
+      ['stuck', stuck, 'email.sent'],
+      ['fine', fine, 'email.opened'],
+    ] as const) {
+      await service().create(
+        { name, kind: DestinationKind.WEBHOOK, url: receiver.url, secret: 's', events: [type] },
+        admin,
+      );
+    }
+    // The stuck destination's deliveries are due first.
+    const ids = [1, 2, 3, 4, 5, 6];
+    await enqueueEvents(
+      orm.em.fork(),
+      ids.map((i) => event(`sent-${i}`, 'email.sent')),
+    );
+    await enqueueEvents(
+      orm.em.fork(),
+      ids.map((i) => event(`opened-${i}`, 'email.opened')),
+    );
+
+    const worker = startDestinationWorker({
+      orm,
+      logger,
+      policy: { allowLoopback: true },
+      // Longer than the test: the stuck requests end only when the worker stops.
+      timeoutMs: 600_000,
+      maxAttempts: 5,
+      backoff: { baseMs: 10, maxMs: 40 },
+      pollMs: 10,
+      concurrency: 4,
+      perDestination: 2,
+      retentionMs: 86_400_000,
+    });
+    try {
+      await waitFor(
+        () => fine.accepted().size,
+        (n) => n === 6,
+      );
+      expect(stuck.requests).toHaveLength(2);
+    } finally {
+      await worker.stop();
+    }
+    const rows = await deliveries();
+    expect(rows.filter((r) => r.name === 'fine').every((r) => r.state === 'DELIVERED')).toBe(true);
+    const interrupted = rows.filter((r) => r.name === 'stuck' && r.attempts === 1);
+    expect(interrupted.map((r) => [r.state, r.last_error])).toEqual([
+      ['PENDING', 'interrupted: the service stopped'],
+      ['PENDING', 'interrupted: the service stopped'],
+    ]);
+    expect(rows.filter((r) => r.name === 'stuck' && r.attempts === 0)).toHaveLength(4);
+  });
+
+  it('prunes delivered rows older than the retention, and only those', async () => {
+    await service().create(
+      {
+        name: 'hook',
+        kind: DestinationKind.WEBHOOK,
+        url: 'https://hooks.example.com/x',
+        secret: 's',
+      },
+      admin,
+    );
+    await enqueueEvents(orm.em.fork(), [
+      event('old', 'email.sent'),
+      event('recent', 'email.sent'),
+      event('old-dead', 'email.sent'),
+      event('pending', 'email.sent'),
+    ]);
+    await orm.em.fork().execute(
+      `update analytics.destination_delivery set
+         state = case when event_id = 'old-dead' then 'DEAD' else 'DELIVERED' end,
+         delivered_at = now() - interval '1 day' * case when event_id = 'recent' then 1 else 8 end
+       where event_id <> 'pending'`,
+    );
+    expect(await pruneDelivered(orm.em.fork(), 7 * 86_400_000)).toBe(1);
+    expect((await deliveries()).map((r) => r.event_id)).toEqual(['old-dead', 'pending', 'recent']);
   });
 });
 

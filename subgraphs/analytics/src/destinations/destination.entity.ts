@@ -104,6 +104,11 @@ export interface ForwardedEvent {
     'create index "destination_delivery_due_index" on "analytics"."destination_delivery" ("next_attempt_at") where "state" = \'PENDING\'',
 })
 @Index({
+  name: 'destination_delivery_delivered_index',
+  expression:
+    'create index "destination_delivery_delivered_index" on "analytics"."destination_delivery" ("delivered_at") where "state" = \'DELIVERED\'',
+})
+@Index({
   name: 'destination_delivery_dead_index',
   expression:
     'create index "destination_delivery_dead_index" on "analytics"."destination_delivery" ("destination_id") where "state" = \'DEAD\'',

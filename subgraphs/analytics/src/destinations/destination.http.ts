@@ -46,7 +46,7 @@ function guardedLookup(policy: UrlPolicy): LookupFunction {
 
 export function postJson(
   request: PostRequest,
-  options: { timeoutMs: number; policy: UrlPolicy },
+  options: { timeoutMs: number; policy: UrlPolicy; signal?: AbortSignal },
 ): Promise<HttpOutcome> {
   const url = new URL(request.url);
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -54,7 +54,8 @@ export function postJson(
     return Promise.resolve({ ok: false, retryable: false, error: `address ${host} refused` });
   }
   const client = url.protocol === 'https:' ? https : http;
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   return new Promise<HttpOutcome>((resolve) => {
     const req = client.request(
       url,
@@ -78,7 +79,7 @@ export function postJson(
           if (size < MAX_ERROR_BODY) chunks.push(chunk);
           size += chunk.length;
         });
-        res.on('error', (error) => resolve(failure(error, signal)));
+        res.on('error', (error) => resolve(failure(error, timeout)));
         res.on('end', () => {
           if (status >= 200 && status < 300) return resolve({ ok: true, retryable: false });
           const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY).trim();
@@ -90,13 +91,13 @@ export function postJson(
         });
       },
     );
-    req.on('error', (error) => resolve(failure(error, signal)));
+    req.on('error', (error) => resolve(failure(error, timeout)));
     req.end(request.body);
   });
 }
 
-function failure(error: Error, signal: AbortSignal): HttpOutcome {
-  if (signal.aborted) return { ok: false, retryable: true, error: 'timed out' };
+function failure(error: Error, timeout: AbortSignal): HttpOutcome {
+  if (timeout.aborted) return { ok: false, retryable: true, error: 'timed out' };
   const code = (error as { code?: string }).code;
   return {
     ok: false,

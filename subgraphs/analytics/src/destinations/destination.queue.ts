@@ -41,11 +41,12 @@ export interface ClaimedDelivery {
   secret: string;
 }
 
-/** Claims up to `limit` due deliveries of enabled destinations for `leaseMs`. */
+/** Claims up to `limit` due deliveries of enabled destinations but `skip`, for `leaseMs`. */
 export async function claimDue(
   em: EntityManager,
   limit: number,
   leaseMs: number,
+  skip: string[] = [],
 ): Promise<ClaimedDelivery[]> {
   const rows = await queryWithParams<{
     id: string;
@@ -61,6 +62,7 @@ export async function claimDue(
        select q.id from analytics.destination_delivery q
        join analytics.destination d on d.id = q.destination_id
        where q.state = $3 and q.next_attempt_at <= now() and d.enabled
+         and not (q.destination_id = any($4::uuid[]))
        order by q.next_attempt_at, q.id
        limit $1
        for update of q skip locked)
@@ -69,7 +71,7 @@ export async function claimDue(
      from due, analytics.destination d
      where q.id = due.id and d.id = q.destination_id
      returning q.id, q.attempts, q.event, d.id as destination_id, d.kind, d.url, d.secret`,
-    [limit, leaseMs, DeliveryState.PENDING],
+    [limit, leaseMs, DeliveryState.PENDING, skip],
   );
   return rows.map((r) => ({
     id: String(r.id),
@@ -141,6 +143,26 @@ export async function requeueDead(em: EntityManager, destinationId: string): Pro
     [destinationId, DeliveryState.PENDING, DeliveryState.DEAD],
   );
   return rows.length;
+}
+
+/** Deletes delivered rows older than `olderThanMs`, a batch at a time; returns how many. */
+export async function pruneDelivered(em: EntityManager, olderThanMs: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = await queryWithParams<{ n: number }>(
+      em,
+      `with gone as (
+         delete from analytics.destination_delivery where id in (
+           select id from analytics.destination_delivery
+           where state = $1 and delivered_at < now() - $2::double precision * interval '1 millisecond'
+           limit 5000)
+         returning 1)
+       select count(*)::int as n from gone`,
+      [DeliveryState.DELIVERED, olderThanMs],
+    );
+    total += rows[0]?.n ?? 0;
+    if ((rows[0]?.n ?? 0) < 5_000) return total;
+  }
 }
 
 /** Exponential backoff with jitter: base·2^(attempt-1), capped, then scaled by 50-100%. */

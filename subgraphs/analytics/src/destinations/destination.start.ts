@@ -12,6 +12,7 @@ export type DestinationSettings = Pick<
   | 'DESTINATION_RETRY_BASE_MS'
   | 'DESTINATION_RETRY_MAX_MS'
   | 'DESTINATION_POLL_MS'
+  | 'DESTINATION_RETENTION_DAYS'
 >;
 
 export async function startDestinations(deps: ConsumerDeps, settings: DestinationSettings) {
@@ -27,6 +28,7 @@ export async function startDestinations(deps: ConsumerDeps, settings: Destinatio
       maxMs: settings.DESTINATION_RETRY_MAX_MS,
     },
     pollMs: settings.DESTINATION_POLL_MS,
+    retentionMs: settings.DESTINATION_RETENTION_DAYS * 86_400_000,
   });
   try {
     const consumer = await startDestinationConsumer({ ...deps, onQueued: () => worker.wake() });

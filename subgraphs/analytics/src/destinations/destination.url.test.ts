@@ -4,7 +4,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidInputError } from '@marketing/platform';
+import { ConfigError, InvalidInputError } from '@marketing/platform';
+import { loadAnalyticsConfig } from '../config.js';
 import { DestinationKind } from './destination.entity.js';
 import { postJson } from './destination.http.js';
 import { checkDestinationUrl } from './destination.url.js';
@@ -110,5 +111,23 @@ describe('postJson', () => {
       retryable: false,
     });
     expect(requests).toBe(1);
+  });
+});
+
+describe('DESTINATIONS_ALLOW_LOOPBACK', () => {
+  const env = {
+    DATABASE_URL: 'postgres://db/x',
+    GATEWAY_PROOF_SECRET: 'x'.repeat(32),
+    DESTINATIONS_ALLOW_LOOPBACK: 'true',
+  };
+  it('is refused in production and taken elsewhere', () => {
+    expect(() => loadAnalyticsConfig({ ...env, NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(loadAnalyticsConfig({ ...env, NODE_ENV: 'test' }).DESTINATIONS_ALLOW_LOOPBACK).toBe(
+      true,
+    );
+    expect(
+      loadAnalyticsConfig({ ...env, DESTINATIONS_ALLOW_LOOPBACK: undefined })
+        .DESTINATIONS_ALLOW_LOOPBACK,
+    ).toBe(false);
   });
 });
