@@ -23,6 +23,9 @@ interface Received {
   accepted: boolean;
 }
 const received: Received[] = [];
+/** `/strict` refuses every event with 400 while this holds. */
+let strictRefuses = true;
+const strictAccepted: string[] = [];
 
 beforeAll(async () => {
   // Per event: 500, then no answer until the sender's timeout, then 200.
@@ -32,6 +35,11 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
     req.on('end', () => {
       const body = JSON.parse(raw) as Received['body'];
+      if (req.url === '/strict') {
+        if (strictRefuses) return void res.writeHead(400).end('not now');
+        strictAccepted.push(body.id);
+        return void res.writeHead(200).end();
+      }
       const n = (attempts.get(body.id) ?? 0) + 1;
       attempts.set(body.id, n);
       received.push({ raw, body, headers: req.headers, accepted: n >= 3 });
@@ -212,5 +220,47 @@ describe('destinations through the gateway', () => {
     );
     expect(deleted.data).toEqual({ deleteDestination: true });
     expect((await stack.graphql(admin, LIST)).data).toEqual({ destinations: [] });
+  });
+
+  it('dead-letter what a receiver refuses, count it, and replay it with replayDestination', async () => {
+    const created = await stack.graphql(admin, CREATE, {
+      input: {
+        name: 'strict',
+        kind: 'WEBHOOK',
+        url: receiverUrl.replace(/\/hook$/, '/strict'),
+        secret: 's',
+        events: ['Order Completed'],
+      },
+    });
+    const id = created.data.createDestination.id;
+    expect(
+      (
+        await stack.ingest(
+          '/v1/track',
+          track('order-2', 'Order Completed', { order_id: 'o2', total: 5 }),
+        )
+      ).status,
+    ).toBe(200);
+    const dead = await waitFor(
+      () => stack.graphql(admin, LIST),
+      (r) => r.data?.destinations[0]?.deadLetterCount === 1,
+    );
+    expect(dead.data.destinations[0]).toMatchObject({ failureCount: 1, lastDeliveredAt: null });
+
+    const marketer = await stack.token(['marketer'], 'marketer-1');
+    const REPLAY = `mutation ($id: ID!) { replayDestination(id: $id) }`;
+    expect((await stack.graphql(marketer, REPLAY, { id })).errors?.[0].extensions.code).toBe(
+      'FORBIDDEN',
+    );
+    strictRefuses = false;
+    expect((await stack.graphql(admin, REPLAY, { id })).data).toEqual({ replayDestination: 1 });
+    const delivered = await waitFor(
+      () => stack.graphql(admin, LIST),
+      (r) => r.data?.destinations[0]?.lastDeliveredAt !== null,
+    );
+    expect(delivered.data.destinations[0]).toMatchObject({ failureCount: 0, deadLetterCount: 0 });
+    expect(strictAccepted).toEqual(['ecommerce.events:order-2']);
+    const missing = await stack.graphql(admin, REPLAY, { id: 'no-such-destination' });
+    expect(missing.errors?.[0].extensions.code).toBe('NOT_FOUND');
   });
 });
