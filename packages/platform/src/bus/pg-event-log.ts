@@ -179,8 +179,10 @@ export class PgEventLog implements EventBus {
   }
 
   /**
-   * Deletes the person's messages, their pending redeliveries and dead letters in one transaction.
-   * Deleting leaves a gap in `seq`: consumer offsets stay valid (they only ever compare `seq >`).
+   * Deletes the person's messages, their pending redeliveries and dead letters. The log is scanned
+   * up to its head without holding up publishers (publishers commit in sequence order, so nothing
+   * at or below the head can still appear); only the tail published meanwhile is swept under the
+   * publish lock. Deleting leaves gaps in `seq`: consumer offsets stay valid (they compare `seq >`).
    */
   async eraseMessages(match: MessageErasure): Promise<number> {
     const params = [match.ids, normaliseEmails(match.emails), idTokenPatterns(match.ids)];
@@ -189,22 +191,26 @@ export class PgEventLog implements EventBus {
         { messageId: `${alias}.message_id`, data: `${alias}.data` },
         { ids: '$1::text[]', emails: '$2::text[]', tokens: '$3::text[]' },
       );
-    return inTransaction(this.pool, async (client) => {
-      // Publishers wait: a message committed meanwhile cannot slip past the scan.
-      await client.query('select pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
+    const sweep = async (client: pg.PoolClient, range: string, bound: string) => {
       const { rows } = await client.query<{ seq: string }>(
-        `delete from bus.event_log e where ${where('e')} returning seq`,
-        params,
+        `delete from bus.event_log e where e.seq ${range} $4 and ${where('e')} returning seq`,
+        [...params, bound],
       );
-      await client.query('delete from bus.redelivery where seq = any($1::bigint[])', [
-        rows.map((r) => r.seq),
-      ]);
+      const seqs = rows.map((r) => r.seq);
+      await client.query('delete from bus.redelivery where seq = any($1::bigint[])', [seqs]);
       const dead = await client.query(
         `delete from bus.dead_letter d where d.seq = any($4::bigint[]) or ${where('d')}`,
-        [...params, rows.map((r) => r.seq)],
+        [...params, seqs],
       );
-      return rows.length + (dead.rowCount ?? 0);
+      return seqs.length + (dead.rowCount ?? 0);
+    };
+    const head = await this.head();
+    const bulk = await inTransaction(this.pool, (client) => sweep(client, '<=', head));
+    const tail = await inTransaction(this.pool, async (client) => {
+      await client.query('select pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
+      return sweep(client, '>', head);
     });
+    return bulk + tail;
   }
 
   async ping(): Promise<void> {
