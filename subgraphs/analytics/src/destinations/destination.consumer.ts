@@ -1,13 +1,16 @@
 /**
  * Fills the destination queue from the marketing events analytics consumes: email lifecycle
  * (`marketing.email`), segment entries and exits (`marketing.segments`), predictions
- * (`marketing.predictions`) and e-commerce track events (`ecommerce.events`, e.g. Order Completed).
+ * (`marketing.predictions`), campaign enrolments (`enrollment.*` on `marketing.campaigns`) and
+ * e-commerce track events (`ecommerce.events`, e.g. Order Completed).
  * Each becomes one normalised event; queuing is idempotent, so redeliveries change nothing.
  */
 import {
+  CAMPAIGN_EVENTS_SUBJECT,
   ECOMMERCE_EVENTS_SUBJECT,
   EMAIL_EVENTS_SUBJECT,
   emailEventSchema,
+  enrollmentEventSchema,
   parseEvent,
   parseIngestedDelivery,
   PREDICTION_EVENTS_SUBJECT,
@@ -27,8 +30,12 @@ export const FORWARDED_SUBJECTS = [
   EMAIL_EVENTS_SUBJECT,
   SEGMENT_EVENTS_SUBJECT,
   PREDICTION_EVENTS_SUBJECT,
+  CAMPAIGN_EVENTS_SUBJECT,
   ECOMMERCE_EVENTS_SUBJECT,
 ];
+
+/** Customer-level campaign events; the subject's other messages (campaign.changed, ...) are not. */
+export const ENROLLMENT_EVENT_TYPES: readonly string[] = enrollmentEventSchema.shape.type.options;
 
 /** Drops null and undefined values (absent optional fields are not forwarded as nulls). */
 function defined(values: Record<string, unknown>): Record<string, unknown> {
@@ -37,7 +44,7 @@ function defined(values: Record<string, unknown>): Record<string, unknown> {
   );
 }
 
-/** The event to forward, or null for messages destinations do not receive (identify calls). */
+/** The event to forward, or null for messages destinations do not receive (identify, ...). */
 export function forwardedEvent(delivery: Delivery<unknown>): ForwardedEvent | null {
   const id = `${delivery.subject}:${delivery.id}`;
   switch (delivery.subject) {
@@ -64,6 +71,16 @@ export function forwardedEvent(delivery: Delivery<unknown>): ForwardedEvent | nu
         delivery.id,
       );
       return { id, type, customerId, occurredAt: predictedAt, properties: defined(rest) };
+    }
+    case CAMPAIGN_EVENTS_SUBJECT: {
+      const kind = (delivery.data as { type?: unknown } | null)?.type;
+      if (typeof kind !== 'string' || !ENROLLMENT_EVENT_TYPES.includes(kind)) return null;
+      const { type, customerId, occurredAt, ...rest } = parseEvent(
+        enrollmentEventSchema,
+        delivery.data,
+        delivery.id,
+      );
+      return { id, type, customerId, occurredAt, properties: defined(rest) };
     }
     case ECOMMERCE_EVENTS_SUBJECT: {
       if ((delivery.data as { type?: unknown } | null)?.type !== 'track') return null;

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
+  CAMPAIGN_EVENTS_SUBJECT,
   createLogger,
   deleteCustomerRows,
   ECOMMERCE_EVENTS_SUBJECT,
@@ -139,6 +140,7 @@ async function startReceiver(
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 10, minute)).toISOString();
 const CAMPAIGN = '11111111-1111-4111-8111-111111111111';
 const SEGMENT = '22222222-2222-4222-8222-222222222222';
+const ENROLLMENT = '44444444-4444-4444-8444-444444444444';
 
 async function publishMarketingEvents(suffix: string) {
   await bus.publish([
@@ -169,6 +171,24 @@ async function publishMarketingEvents(suffix: string) {
         occurredAt: at(6),
         reason: 'rule',
       },
+    },
+    {
+      subject: CAMPAIGN_EVENTS_SUBJECT,
+      id: `enrolled-${suffix}`,
+      data: {
+        type: 'enrollment.entered',
+        campaignId: CAMPAIGN,
+        enrollmentId: ENROLLMENT,
+        customerId: 'bob',
+        stepId: null,
+        occurredAt: at(7),
+      },
+    },
+    {
+      // Not about a customer: not forwarded.
+      subject: CAMPAIGN_EVENTS_SUBJECT,
+      id: `changed-${suffix}`,
+      data: { type: 'campaign.changed', campaignId: CAMPAIGN, version: 1 },
     },
     {
       subject: ECOMMERCE_EVENTS_SUBJECT,
@@ -279,7 +299,7 @@ describe('destination delivery', () => {
       await publishMarketingEvents('a');
       await waitFor(
         deliveries,
-        (rows) => rows.length === 7 && rows.every((r) => r.state === 'DELIVERED'),
+        (rows) => rows.length === 8 && rows.every((r) => r.state === 'DELIVERED'),
       );
     } finally {
       await stop();
@@ -289,23 +309,26 @@ describe('destination delivery', () => {
       sent: `${EMAIL_EVENTS_SUBJECT}:sent-a`,
       opened: `${EMAIL_EVENTS_SUBJECT}:opened-a`,
       entered: `${SEGMENT_EVENTS_SUBJECT}:entered-a`,
+      enrolled: `${CAMPAIGN_EVENTS_SUBJECT}:enrolled-a`,
       order: `${ECOMMERCE_EVENTS_SUBJECT}:order-a`,
     };
     expect(Object.fromEntries(webhook.accepted())).toEqual({
       [ids.sent]: 1,
       [ids.opened]: 1,
       [ids.entered]: 1,
+      [ids.enrolled]: 1,
       [ids.order]: 1,
     });
     expect(Object.fromEntries(segment.accepted())).toEqual({ [ids.opened]: 1, [ids.order]: 1 });
     expect(Object.fromEntries(ga4.accepted())).toEqual({ [ids.order]: 1 });
     expect(off.requests).toEqual([]);
     // Each event went through the failures the receiver planned.
-    expect(webhook.requests).toHaveLength(12);
+    expect(webhook.requests).toHaveLength(15);
     expect(segment.requests).toHaveLength(4);
     expect(ga4.requests).toHaveLength(3);
     expect((await deliveries()).map((r) => [r.name, r.attempts])).toEqual([
       ['ga4', 3],
+      ['hook', 3],
       ['hook', 3],
       ['hook', 3],
       ['hook', 3],
@@ -330,6 +353,14 @@ describe('destination delivery', () => {
     expect(order.headers['x-marketing-event-type']).toBe('Order Completed');
     const opened = webhook.requests.find((r) => r.body.id === ids.opened)!;
     expect(opened.body.properties).toEqual({ campaignId: CAMPAIGN, unique: true });
+    const enrolled = webhook.requests.find((r) => r.body.id === ids.enrolled)!;
+    expect(enrolled.body).toEqual({
+      id: ids.enrolled,
+      type: 'enrollment.entered',
+      customerId: 'bob',
+      occurredAt: at(7),
+      properties: { campaignId: CAMPAIGN, enrollmentId: ENROLLMENT },
+    });
 
     // SEGMENT: a track call with the write key as Basic user name.
     const track = segment.requests.find(
@@ -435,25 +466,25 @@ describe('destination delivery', () => {
       await publishMarketingEvents('b');
       const dead = await waitFor(
         deliveries,
-        (rows) => rows.length === 4 && rows.every((r) => r.state === 'DEAD'),
+        (rows) => rows.length === 5 && rows.every((r) => r.state === 'DEAD'),
       );
       expect(
         dead.every((r) => r.attempts === 3 && r.last_error === 'HTTP 500: receiver says no'),
       ).toBe(true);
-      expect(receiver.requests).toHaveLength(12);
-      expect((await service().list())[0].failureCount).toBe(12);
+      expect(receiver.requests).toHaveLength(15);
+      expect((await service().list())[0].failureCount).toBe(15);
 
       healthy = true;
       const cli = fileURLToPath(new URL('../../dist/replay-destination.js', import.meta.url));
       const { stdout } = await promisify(execFile)(process.execPath, [cli, destination.id], {
         env: { ...process.env, DATABASE_URL: db.url },
       });
-      expect(stdout).toContain('re-queued 4 dead-lettered deliveries');
+      expect(stdout).toContain('re-queued 5 dead-lettered deliveries');
       await waitFor(deliveries, (rows) => rows.every((r) => r.state === 'DELIVERED'));
     } finally {
       await stop();
     }
-    expect([...receiver.accepted().values()]).toEqual([1, 1, 1, 1]);
+    expect([...receiver.accepted().values()]).toEqual([1, 1, 1, 1, 1]);
     expect((await service().list())[0].failureCount).toBe(0);
   });
 

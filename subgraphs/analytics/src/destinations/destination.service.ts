@@ -10,6 +10,7 @@ import {
 } from '@marketing/platform';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { ENROLLMENT_EVENT_TYPES } from './destination.consumer.js';
 import { Destination } from './destination.entity.js';
 import type { DestinationInput } from './destination.input.js';
 import { requeueDead } from './destination.queue.js';
@@ -21,8 +22,9 @@ export const MARKETING_EVENT_TYPES: readonly string[] = [
   'segment.entered',
   'segment.exited',
   'prediction.updated',
+  ...ENROLLMENT_EVENT_TYPES,
 ];
-const MARKETING_NAMESPACE = /^(email|segment|prediction)\./;
+const MARKETING_NAMESPACE = /^(email|segment|prediction|enrollment)\./;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class DestinationService {
