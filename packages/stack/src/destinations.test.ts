@@ -207,10 +207,35 @@ describe('destinations through the gateway', () => {
       (n) => n === 1,
     );
     expect(signedWith(accepted('Order Refunded')[0], 'first-secret')).toBe(true);
+
+    // A new secret signs from then on.
+    const rotated = await stack.graphql(admin, UPDATE, {
+      id: destination.id,
+      input: {
+        name: 'warehouse',
+        kind: 'WEBHOOK',
+        url: receiverUrl,
+        secret: 'second-secret',
+        events: ['Order Completed'],
+      },
+    });
+    expect(rotated.errors).toBeUndefined();
+    const order3 = track('order-3', 'Order Completed', { order_id: 'o3', total: 1 });
+    expect((await stack.ingest('/v1/track', order3)).status).toBe(200);
+    await waitFor(
+      () => accepted('Order Completed').length,
+      (n) => n === 2,
+    );
+    const last = accepted('Order Completed')[1];
+    expect([signedWith(last, 'second-secret'), signedWith(last, 'first-secret')]).toEqual([
+      true,
+      false,
+    ]);
     // Every event once, whatever the retries.
     expect(accepted().map((r) => r.body.id)).toEqual([
       'ecommerce.events:order-1',
       'ecommerce.events:refund-1',
+      'ecommerce.events:order-3',
     ]);
 
     const deleted = await stack.graphql(
