@@ -585,6 +585,78 @@ describe('destination worker', () => {
     expect(rows.filter((r) => r.name === 'stuck' && r.attempts === 0)).toHaveLength(4);
   });
 
+  it('pauses a failing destination as a whole, and a saved change tries it again at once', async () => {
+    let down = true;
+    const flaky = await startReceiver(
+      (b) => b.id,
+      () => (down ? 500 : 'ok'),
+    );
+    const fine = await startReceiver(
+      (b) => b.id,
+      () => 'ok',
+    );
+    const input = {
+      name: 'failing',
+      kind: DestinationKind.WEBHOOK,
+      url: flaky.url,
+      events: ['email.sent'],
+    };
+    const failing = await service().create({ ...input, secret: 's' }, admin);
+    await service().create(
+      {
+        name: 'fine',
+        kind: DestinationKind.WEBHOOK,
+        url: fine.url,
+        secret: 's',
+        events: ['email.opened'],
+      },
+      admin,
+    );
+    const ids = Array.from({ length: 20 }, (_, i) => `sent-${i}`);
+    await enqueueEvents(
+      orm.em.fork(),
+      ids.map((id) => event(id, 'email.sent')),
+    );
+    const failingNow = async () => (await service().list()).find((d) => d.id === failing.id)!;
+
+    const worker = startDestinationWorker({
+      orm,
+      logger,
+      policy: { allowLoopback: true },
+      timeoutMs: 5_000,
+      maxAttempts: 5,
+      // Far longer than the test: only the saved change can end the pause.
+      backoff: { baseMs: 600_000, maxMs: 600_000 },
+      pollMs: 10,
+      concurrency: 8,
+      perDestination: 4,
+      retentionMs: 86_400_000,
+    });
+    try {
+      // The first four requests fail together and pause the destination.
+      await waitFor(failingNow, (d) => d.failureCount === 4);
+      // Queued after the pause: the claims that deliver it would have taken the failing
+      // destination's earlier deliveries first, were it not paused.
+      await enqueueEvents(orm.em.fork(), [event('opened-1', 'email.opened')]);
+      await waitFor(
+        () => fine.accepted().size,
+        (n) => n === 1,
+      );
+      expect(flaky.requests).toHaveLength(4);
+      expect((await failingNow()).pausedUntil).toBeInstanceOf(Date);
+
+      down = false;
+      await service().update(failing.id, input);
+      await waitFor(deliveries, (rows) =>
+        rows.filter((r) => r.name === 'failing').every((r) => r.state === 'DELIVERED'),
+      );
+    } finally {
+      await worker.stop();
+    }
+    expect([...flaky.accepted().values()]).toEqual(ids.map(() => 1));
+    expect(await failingNow()).toMatchObject({ failureCount: 0, pausedUntil: null });
+  });
+
   it('prunes delivered rows older than the retention, and only those', async () => {
     await service().create(
       {

@@ -68,6 +68,14 @@ export class Destination {
   @Property({ type: 'integer' })
   failureCount: number = 0;
 
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'While deliveries fail, none is tried before this time (backoff of the whole destination)',
+  })
+  @Property({ type: 'datetime', nullable: true })
+  pausedUntil?: Date | null;
+
   @Property({ type: 'text' })
   createdBy!: string;
 
@@ -140,9 +148,13 @@ export class DestinationDelivery {
   @Property({ type: 'integer' })
   attempts: number = 0;
 
-  /** When the next attempt may start; while an attempt runs, when its claim lapses. */
+  /** When the next attempt may start. */
   @Property({ type: 'datetime' })
   nextAttemptAt: Date = new Date();
+
+  /** While an attempt runs: when its claim lapses (a crashed worker's delivery is tried again). */
+  @Property({ type: 'datetime', nullable: true })
+  claimedUntil?: Date | null;
 
   @Property({ type: 'text', nullable: true })
   lastError?: string | null;

@@ -41,7 +41,10 @@ export interface ClaimedDelivery {
   secret: string;
 }
 
-/** Claims up to `limit` due deliveries of enabled destinations but `skip`, for `leaseMs`. */
+/**
+ * Claims up to `limit` due deliveries for `leaseMs`: not claimed by another attempt, of enabled
+ * destinations that are not paused after failures, and not of the destinations in `skip`.
+ */
 export async function claimDue(
   em: EntityManager,
   limit: number,
@@ -61,13 +64,16 @@ export async function claimDue(
     `with due as (
        select q.id from analytics.destination_delivery q
        join analytics.destination d on d.id = q.destination_id
-       where q.state = $3 and q.next_attempt_at <= now() and d.enabled
+       where q.state = $3 and q.next_attempt_at <= now()
+         and (q.claimed_until is null or q.claimed_until <= now())
+         and d.enabled and (d.paused_until is null or d.paused_until <= now())
          and not (q.destination_id = any($4::uuid[]))
        order by q.next_attempt_at, q.id
        limit $1
        for update of q skip locked)
      update analytics.destination_delivery q
-     set attempts = q.attempts + 1, next_attempt_at = now() + $2::double precision * interval '1 millisecond'
+     set attempts = q.attempts + 1,
+         claimed_until = now() + $2::double precision * interval '1 millisecond'
      from due, analytics.destination d
      where q.id = due.id and d.id = q.destination_id
      returning q.id, q.attempts, q.event, d.id as destination_id, d.kind, d.url, d.secret`,
@@ -89,45 +95,76 @@ export async function markDelivered(em: EntityManager, delivery: ClaimedDelivery
     await queryWithParams(
       tx,
       `update analytics.destination_delivery
-       set state = $2, delivered_at = now(), dead_at = null, last_error = null where id = $1`,
+       set state = $2, delivered_at = now(), dead_at = null, last_error = null, claimed_until = null
+       where id = $1`,
       [delivery.id, DeliveryState.DELIVERED],
     );
     await queryWithParams(
       tx,
-      `update analytics.destination set last_delivered_at = now(), failure_count = 0 where id = $1`,
+      `update analytics.destination
+       set last_delivered_at = now(), failure_count = 0, paused_until = null where id = $1`,
       [delivery.destinationId],
     );
   });
 }
 
+export interface Failure {
+  error: string;
+  /** Retried after this long; dead when null. */
+  retryInMs: number | null;
+  /** Counts against the destination (failureCount); not for attempts cut short by a shutdown. */
+  counted: boolean;
+  /**
+   * Pauses the whole destination (every delivery of a failing receiver waits, not only this one):
+   * base·2^(consecutive failures), capped, times 50-100%.
+   */
+  pause?: { baseMs: number; maxMs: number };
+}
+
 /**
- * Records a failed attempt: retried after `retryInMs`, or DEAD when `retryInMs` is null. Ignored
- * when the row has moved on meanwhile (its claim lapsed and another attempt started).
+ * Records a failed attempt. Ignored when the row has moved on meanwhile (its claim lapsed and
+ * another attempt started).
  */
 export async function markFailed(
   em: EntityManager,
   delivery: ClaimedDelivery,
-  error: string,
-  retryInMs: number | null,
+  failure: Failure,
 ): Promise<void> {
   await em.transactional(async (tx) => {
     const updated = await queryWithParams(
       tx,
       `update analytics.destination_delivery
-       set last_error = $3,
+       set last_error = $3, claimed_until = null,
            state = case when $4::bigint is null then $6 else state end,
            dead_at = case when $4::bigint is null then now() end,
            next_attempt_at = case when $4::bigint is null then next_attempt_at
                                   else now() + $4::double precision * interval '1 millisecond' end
        where id = $1 and attempts = $2 and state = $5
        returning id`,
-      [delivery.id, delivery.attempt, error, retryInMs, DeliveryState.PENDING, DeliveryState.DEAD],
+      [
+        delivery.id,
+        delivery.attempt,
+        failure.error,
+        failure.retryInMs,
+        DeliveryState.PENDING,
+        DeliveryState.DEAD,
+      ],
     );
-    if (updated.length === 0) return;
+    if (updated.length === 0 || !failure.counted) return;
     await queryWithParams(
       tx,
-      `update analytics.destination set failure_count = failure_count + 1 where id = $1`,
-      [delivery.destinationId],
+      `update analytics.destination
+       set failure_count = failure_count + 1,
+           paused_until = case when $2::boolean then greatest(paused_until, now()
+             + least($4::double precision, $3::double precision * power(2, least(failure_count, 30)))
+             * (0.5 + random() / 2) * interval '1 millisecond') else paused_until end
+       where id = $1`,
+      [
+        delivery.destinationId,
+        failure.pause !== undefined,
+        failure.pause?.baseMs ?? 0,
+        failure.pause?.maxMs ?? 0,
+      ],
     );
   });
 }
@@ -142,7 +179,22 @@ export async function requeueDead(em: EntityManager, destinationId: string): Pro
      returning id`,
     [destinationId, DeliveryState.PENDING, DeliveryState.DEAD],
   );
+  await retryNow(em, destinationId);
   return rows.length;
+}
+
+/** Lifts the destination's pause and makes its waiting deliveries due now (not those in flight). */
+export async function retryNow(em: EntityManager, destinationId: string): Promise<void> {
+  await queryWithParams(em, `update analytics.destination set paused_until = null where id = $1`, [
+    destinationId,
+  ]);
+  await queryWithParams(
+    em,
+    `update analytics.destination_delivery set next_attempt_at = now()
+     where destination_id = $1 and state = $2 and next_attempt_at > now()
+       and (claimed_until is null or claimed_until <= now())`,
+    [destinationId, DeliveryState.PENDING],
+  );
 }
 
 /** Deletes delivered rows older than `olderThanMs`, a batch at a time; returns how many. */

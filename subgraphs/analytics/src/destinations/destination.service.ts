@@ -13,7 +13,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ENROLLMENT_EVENT_TYPES } from './destination.consumer.js';
 import { Destination } from './destination.entity.js';
 import type { DestinationInput } from './destination.input.js';
-import { requeueDead } from './destination.queue.js';
+import { requeueDead, retryNow } from './destination.queue.js';
 import { checkDestinationUrl, type UrlPolicy } from './destination.url.js';
 
 /** Marketing event types destinations can receive; e-commerce track event names are open. */
@@ -60,7 +60,10 @@ export class DestinationService {
     await this.checkNameFree(checked.name, id);
     Object.assign(destination, checked, { updatedAt: new Date() });
     if (input.secret != null) destination.secret = checkSecret(input.secret);
+    destination.pausedUntil = null;
     await this.save(destination);
+    // A changed destination (a fixed URL or key) is tried again at once.
+    await retryNow(this.em, id);
     return destination;
   }
 

@@ -171,16 +171,21 @@ async function deliver(
   const error = outcome.error ?? 'failed';
   if (stopping.aborted) {
     // Cut short by the shutdown, not refused: due again at once, for this or another replica.
-    await markFailed(em, delivery, 'interrupted: the service stopped', 0);
+    await markFailed(em, delivery, {
+      error: 'interrupted: the service stopped',
+      retryInMs: 0,
+      counted: false,
+    });
     return;
   }
   const retry = outcome.retryable && delivery.attempt < options.maxAttempts;
-  await markFailed(
-    em,
-    delivery,
+  await markFailed(em, delivery, {
     error,
-    retry ? retryDelayMs(delivery.attempt, options.backoff) : null,
-  );
+    retryInMs: retry ? retryDelayMs(delivery.attempt, options.backoff) : null,
+    counted: true,
+    // A receiver that is down or overloaded is given time as a whole, not hit once per event.
+    pause: outcome.retryable ? options.backoff : undefined,
+  });
   options.metrics?.messages.inc({ stage: STAGE, result: retry ? 'retry' : 'dead_letter' });
   const log = { destinationId: delivery.destinationId, eventId: delivery.event.id, error };
   if (retry) options.logger.warn({ ...log, attempt: delivery.attempt }, `${STAGE}: attempt failed`);

@@ -6,6 +6,7 @@ import { Migration20261125090908 } from './Migration20261125090908.js';
 import { Migration20261125091500 } from './Migration20261125091500.js';
 import { Migration20261125091855 } from './Migration20261125091855.js';
 import { Migration20261125092409 } from './Migration20261125092409.js';
+import { Migration20261125093417 } from './Migration20261125093417.js';
 
 export const migrations = [
   Migration20261125013220,
@@ -15,4 +16,5 @@ export const migrations = [
   Migration20261125091500,
   Migration20261125091855,
   Migration20261125092409,
+  Migration20261125093417,
 ];
