@@ -80,6 +80,8 @@ interface Receiver {
   requests: Request[];
   /** Requests answered 2xx, per event key. */
   accepted(): Map<string, number>;
+  /** TCP connections opened to it. */
+  connections: () => number;
   close(): Promise<void>;
 }
 
@@ -116,8 +118,11 @@ async function startReceiver(
       res.end(answer === 'ok' ? '{"ok":true}' : 'receiver says no');
     });
   });
+  let connections = 0;
+  server.on('connection', () => (connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const receiver: Receiver = {
+    connections: () => connections,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     accepted: () => {
@@ -324,6 +329,8 @@ describe('destination delivery', () => {
     expect(off.requests).toEqual([]);
     // Each event went through the failures the receiver planned.
     expect(webhook.requests).toHaveLength(15);
+    // Connections are kept alive between requests.
+    expect(webhook.connections()).toBeLessThan(webhook.requests.length);
     expect(segment.requests).toHaveLength(4);
     expect(ga4.requests).toHaveLength(3);
     expect((await deliveries()).map((r) => [r.name, r.attempts])).toEqual([

@@ -44,19 +44,50 @@ function guardedLookup(policy: UrlPolicy): LookupFunction {
   };
 }
 
-export function postJson(
+/** Connection pools kept between requests (a worker owns one pair and destroys it when stopping). */
+export interface Agents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+export function keepAliveAgents(maxSockets: number): Agents {
+  return {
+    http: new http.Agent({ keepAlive: true, maxSockets }),
+    https: new https.Agent({ keepAlive: true, maxSockets }),
+  };
+}
+
+export async function postJson(
   request: PostRequest,
-  options: { timeoutMs: number; policy: UrlPolicy; signal?: AbortSignal },
+  options: { timeoutMs: number; policy: UrlPolicy; signal?: AbortSignal; agents?: Agents },
 ): Promise<HttpOutcome> {
   const url = new URL(request.url);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) !== 0 && !addressAllowed(host, options.policy)) {
-    return Promise.resolve({ ok: false, retryable: false, error: `address ${host} refused` });
+    return { ok: false, retryable: false, error: `address ${host} refused` };
   }
-  const client = url.protocol === 'https:' ? https : http;
+  const secure = url.protocol === 'https:';
+  // The guarded lookup runs for every new connection; a reused one was checked when it opened.
+  const agent = options.agents ? (secure ? options.agents.https : options.agents.http) : false;
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-  return new Promise<HttpOutcome>((resolve) => {
+  const send = (via: http.Agent | false) =>
+    exchange(url, request, { lookup: guardedLookup(options.policy), signal, agent: via }, timeout);
+  const first = await send(agent);
+  // A kept-alive connection the receiver closed as we reused it: the request never got there.
+  return first.staleConnection ? (await send(false)).outcome : first.outcome;
+}
+
+function exchange(
+  url: URL,
+  request: PostRequest,
+  options: { lookup: LookupFunction; signal: AbortSignal; agent: http.Agent | false },
+  timeout: AbortSignal,
+): Promise<{ outcome: HttpOutcome; staleConnection: boolean }> {
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve) => {
+    const done = (outcome: HttpOutcome, staleConnection = false) =>
+      resolve({ outcome, staleConnection });
     const req = client.request(
       url,
       {
@@ -67,9 +98,7 @@ export function postJson(
           'user-agent': 'marketing-platform-destinations/1',
           ...request.headers,
         },
-        lookup: guardedLookup(options.policy),
-        signal,
-        agent: false,
+        ...options,
       },
       (res) => {
         const status = res.statusCode ?? 0;
@@ -79,11 +108,11 @@ export function postJson(
           if (size < MAX_ERROR_BODY) chunks.push(chunk);
           size += chunk.length;
         });
-        res.on('error', (error) => resolve(failure(error, timeout)));
+        res.on('error', (error) => done(failure(error, timeout)));
         res.on('end', () => {
-          if (status >= 200 && status < 300) return resolve({ ok: true, retryable: false });
+          if (status >= 200 && status < 300) return done({ ok: true, retryable: false });
           const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY).trim();
-          resolve({
+          done({
             ok: false,
             retryable: status >= 500 || [408, 425, 429].includes(status),
             error: `HTTP ${status}${text ? `: ${text}` : ''}`,
@@ -91,7 +120,11 @@ export function postJson(
         });
       },
     );
-    req.on('error', (error) => resolve(failure(error, timeout)));
+    req.on('error', (error) => {
+      const stale =
+        req.reusedSocket && (error as { code?: string }).code === 'ECONNRESET' && !timeout.aborted;
+      done(failure(error, timeout), stale);
+    });
     req.end(request.body);
   });
 }

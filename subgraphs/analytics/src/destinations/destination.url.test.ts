@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, InvalidInputError } from '@marketing/platform';
 import { loadAnalyticsConfig } from '../config.js';
 import { DestinationKind } from './destination.entity.js';
-import { postJson } from './destination.http.js';
+import { keepAliveAgents, postJson } from './destination.http.js';
 import { checkDestinationUrl } from './destination.url.js';
 
 const STRICT = { allowLoopback: false };
@@ -111,6 +111,38 @@ describe('postJson', () => {
       retryable: false,
     });
     expect(requests).toBe(1);
+  });
+});
+
+describe('postJson on kept-alive connections', () => {
+  it('sends again on a new connection when the receiver closed a kept-alive one under it', async () => {
+    // The second request on any connection finds it closed, as when an idle timeout races a reuse.
+    const perConnection = new Map<unknown, number>();
+    let connections = 0;
+    const server = createServer((req, res) => {
+      const n = (perConnection.get(req.socket) ?? 0) + 1;
+      perConnection.set(req.socket, n);
+      if (n === 2) return void req.socket.destroy();
+      res.end();
+    });
+    server.on('connection', () => (connections += 1));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agents = keepAliveAgents(1);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    const post = () =>
+      postJson({ url, body: '{}', headers: {} }, { timeoutMs: 2_000, policy: LOOPBACK, agents });
+    try {
+      expect(await post()).toEqual({ ok: true, retryable: false });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(await post()).toEqual({ ok: true, retryable: false });
+    } finally {
+      agents.http.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // The first connection carried the first request and the one it dropped.
+    expect([...perConnection.values()]).toEqual([2, 1]);
+    expect(connections).toBe(2);
   });
 });
 

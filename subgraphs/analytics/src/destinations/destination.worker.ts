@@ -7,7 +7,7 @@
  */
 import { describeError, type Logger, type ServiceMetrics } from '@marketing/platform';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { postJson, type HttpOutcome } from './destination.http.js';
+import { keepAliveAgents, postJson, type Agents, type HttpOutcome } from './destination.http.js';
 import { buildRequest } from './destination.payload.js';
 import {
   claimDue,
@@ -57,12 +57,13 @@ export function startDestinationWorker(options: DestinationWorkerOptions): Desti
   const inFlight = new Set<Promise<void>>();
   const perDestinationInFlight = new Map<string, number>();
   const alarm = wakeable();
+  const agents = keepAliveAgents(concurrency);
   let lastPrune = 0;
 
   const start = (delivery: ClaimedDelivery) => {
     const id = delivery.destinationId;
     perDestinationInFlight.set(id, (perDestinationInFlight.get(id) ?? 0) + 1);
-    const running: Promise<void> = deliver(options, delivery, stopping.signal)
+    const running: Promise<void> = deliver(options, delivery, stopping.signal, agents)
       .catch((error) => {
         // The claim lapses and the delivery is tried again.
         options.logger.error({ err: error, eventId: delivery.event.id }, `${STAGE}: not recorded`);
@@ -107,6 +108,8 @@ export function startDestinationWorker(options: DestinationWorkerOptions): Desti
       await alarm.sleep(options.pollMs);
     }
     await Promise.allSettled([...inFlight]);
+    agents.http.destroy();
+    agents.https.destroy();
   })();
 
   return {
@@ -151,6 +154,7 @@ async function deliver(
   options: DestinationWorkerOptions,
   delivery: ClaimedDelivery,
   stopping: AbortSignal,
+  agents: Agents,
 ) {
   let outcome: HttpOutcome;
   try {
@@ -158,6 +162,7 @@ async function deliver(
       timeoutMs: options.timeoutMs,
       policy: options.policy,
       signal: stopping,
+      agents,
     });
   } catch (error) {
     outcome = { ok: false, retryable: false, error: describeError(error) };
