@@ -6,8 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -16,27 +14,28 @@ import {
   deleteCustomerRows,
   ECOMMERCE_EVENTS_SUBJECT,
   EMAIL_EVENTS_SUBJECT,
-  migrate,
-  openDatabase,
   PgEventLog,
   SEGMENT_EVENTS_SUBJECT,
-  type Identity,
 } from '@marketing/platform';
-import { createTestDatabase, waitFor, type TestDatabase } from '@marketing/platform/testing';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { analyticsSubgraph } from '../service.js';
-import { DestinationKind, type ForwardedEvent } from './destination.entity.js';
-import { enqueueEvents, pruneDelivered, retryDelayMs } from './destination.queue.js';
-import { DestinationService } from './destination.service.js';
+import { waitFor } from '@marketing/platform/testing';
+import { DestinationKind } from './destination.entity.js';
+import { enqueueEvents } from './destination.queue.js';
 import { startDestinations, type DestinationSettings } from './destination.start.js';
-import { startDestinationWorker } from './destination.worker.js';
+import {
+  admin,
+  at,
+  forwarded,
+  openDestinationsDatabase,
+  startReceiver,
+  type DestinationsTestDatabase,
+  type Request,
+} from './testing/destination.fixtures.js';
 
-let db: TestDatabase;
-let orm: MikroORM;
+let test: DestinationsTestDatabase;
 let bus: PgEventLog;
-const receivers: Receiver[] = [];
 const logger = createLogger('destinations-test', 'silent');
-const admin: Identity = { sub: 'admin-1', roles: ['admin'] };
+const service = () => test.service();
+const deliveries = () => test.deliveries();
 
 const SETTINGS: DestinationSettings = {
   DESTINATIONS_ALLOW_LOOPBACK: true,
@@ -49,100 +48,17 @@ const SETTINGS: DestinationSettings = {
 };
 
 beforeAll(async () => {
-  db = await createTestDatabase('destinations');
-  orm = await openDatabase({ ...analyticsSubgraph.database, url: db.url });
-  await migrate(orm, db.url, 'analytics');
-  bus = await PgEventLog.connect(db.url);
+  test = await openDestinationsDatabase('destinations');
+  bus = await PgEventLog.connect(test.db.url);
 });
 afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
   await bus?.close();
-  await orm?.close();
-  await db?.drop();
+  await test?.close();
 });
 afterEach(async () => {
-  await orm.em.fork().execute(`delete from analytics.destination`);
+  await test.orm.em.fork().execute(`delete from analytics.destination`);
 });
 
-type Answer = 'ok' | 'hang' | number;
-
-interface Request {
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingMessage['headers'];
-  raw: string;
-  body: any;
-  answer: Answer;
-}
-
-interface Receiver {
-  url: string;
-  requests: Request[];
-  /** Requests answered 2xx, per event key. */
-  accepted(): Map<string, number>;
-  /** TCP connections opened to it. */
-  connections: () => number;
-  close(): Promise<void>;
-}
-
-/**
- * A real HTTP server on loopback. `plan(n)` answers the n-th request (1-based) for the same event:
- * `ok` (200), a status code, or `hang` (never answers; the sender's timeout must fire).
- */
-async function startReceiver(
-  keyOf: (body: any) => string,
-  plan: (n: number, key: string) => Answer,
-): Promise<Receiver> {
-  const requests: Request[] = [];
-  const seen = new Map<string, number>();
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-    req.on('end', () => {
-      const body = JSON.parse(raw);
-      const key = keyOf(body);
-      const n = (seen.get(key) ?? 0) + 1;
-      seen.set(key, n);
-      const answer = plan(n, key);
-      const url = new URL(req.url ?? '/', 'http://receiver');
-      requests.push({
-        path: url.pathname,
-        query: url.searchParams,
-        headers: req.headers,
-        raw,
-        body,
-        answer,
-      });
-      if (answer === 'hang') return;
-      res.statusCode = answer === 'ok' ? 200 : answer;
-      res.end(answer === 'ok' ? '{"ok":true}' : 'receiver says no');
-    });
-  });
-  let connections = 0;
-  server.on('connection', () => (connections += 1));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const receiver: Receiver = {
-    connections: () => connections,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    accepted: () => {
-      const counts = new Map<string, number>();
-      for (const r of requests.filter((q) => q.answer === 'ok')) {
-        const key = keyOf(r.body);
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
-      return counts;
-    },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-  receivers.push(receiver);
-  return receiver;
-}
-
-const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 10, minute)).toISOString();
 const CAMPAIGN = '11111111-1111-4111-8111-111111111111';
 const SEGMENT = '22222222-2222-4222-8222-222222222222';
 const ENROLLMENT = '44444444-4444-4444-8444-444444444444';
@@ -222,19 +138,6 @@ async function publishMarketingEvents(suffix: string) {
   ]);
 }
 
-const deliveries = () =>
-  orm.em
-    .fork()
-    .execute<
-      { name: string; event_id: string; state: string; attempts: number; last_error: string }[]
-    >(
-      `select d.name, q.event_id, q.state, q.attempts, q.last_error
-       from analytics.destination_delivery q join analytics.destination d on d.id = q.destination_id
-       order by d.name, q.event_id`,
-    );
-
-const service = () => new DestinationService(orm.em.fork(), { allowLoopback: true });
-
 function verifySignature(request: Request, secret: string): boolean {
   const header = String(request.headers['x-marketing-signature']);
   const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
@@ -297,7 +200,7 @@ describe('destination delivery', () => {
       admin,
     );
 
-    const stop = await startDestinations({ orm, bus, logger }, SETTINGS);
+    const stop = await startDestinations({ orm: test.orm, bus, logger }, SETTINGS);
     try {
       await publishMarketingEvents('a');
       // The same messages again (a publisher retrying): nothing more is delivered.
@@ -421,15 +324,9 @@ describe('destination delivery', () => {
       },
       admin,
     );
-    const event: ForwardedEvent = {
-      id: 'marketing.email:dup',
-      type: 'email.sent',
-      customerId: 'ann',
-      occurredAt: at(0),
-      properties: {},
-    };
-    expect(await enqueueEvents(orm.em.fork(), [event])).toBe(1);
-    expect(await enqueueEvents(orm.em.fork(), [event, event])).toBe(0);
+    const event = forwarded('marketing.email:dup', 'email.sent');
+    expect(await enqueueEvents(test.orm.em.fork(), [event])).toBe(1);
+    expect(await enqueueEvents(test.orm.em.fork(), [event, event])).toBe(0);
     expect(await deliveries()).toHaveLength(1);
   });
 
@@ -443,15 +340,9 @@ describe('destination delivery', () => {
       },
       admin,
     );
-    const event = (id: string, customerId: string): ForwardedEvent => ({
-      id,
-      type: 'email.sent',
-      customerId,
-      occurredAt: at(0),
-      properties: {},
-    });
-    await enqueueEvents(orm.em.fork(), [event('e-ann', 'ann'), event('e-bob', 'bob')]);
-    await orm.em.fork().transactional((em) => deleteCustomerRows(em, 'analytics', 'ann'));
+    const event = (id: string, customerId: string) => forwarded(id, 'email.sent', customerId);
+    await enqueueEvents(test.orm.em.fork(), [event('e-ann', 'ann'), event('e-bob', 'bob')]);
+    await test.orm.em.fork().transactional((em) => deleteCustomerRows(em, 'analytics', 'ann'));
     expect((await deliveries()).map((r) => r.event_id)).toEqual(['e-bob']);
   });
 
@@ -466,7 +357,7 @@ describe('destination delivery', () => {
       admin,
     );
     const stop = await startDestinations(
-      { orm, bus, logger },
+      { orm: test.orm, bus, logger },
       { ...SETTINGS, DESTINATION_MAX_ATTEMPTS: 3 },
     );
     try {
@@ -484,7 +375,7 @@ describe('destination delivery', () => {
       healthy = true;
       const cli = fileURLToPath(new URL('../../dist/replay-destination.js', import.meta.url));
       const { stdout } = await promisify(execFile)(process.execPath, [cli, destination.id], {
-        env: { ...process.env, DATABASE_URL: db.url },
+        env: { ...process.env, DATABASE_URL: test.db.url },
       });
       expect(stdout).toContain('re-queued 5 dead-lettered deliveries');
       await waitFor(deliveries, (rows) => rows.every((r) => r.state === 'DELIVERED'));
@@ -510,7 +401,7 @@ describe('destination delivery', () => {
       },
       admin,
     );
-    const stop = await startDestinations({ orm, bus, logger }, SETTINGS);
+    const stop = await startDestinations({ orm: test.orm, bus, logger }, SETTINGS);
     try {
       await publishMarketingEvents('c');
       const [row] = await waitFor(deliveries, (rows) => rows[0]?.state === 'DEAD');
@@ -519,186 +410,5 @@ describe('destination delivery', () => {
       await stop();
     }
     expect(receiver.requests).toHaveLength(1);
-  });
-});
-
-describe('destination worker', () => {
-  const event = (id: string, type: string): ForwardedEvent => ({
-    id,
-    type,
-    customerId: 'ann',
-    occurredAt: at(0),
-    properties: {},
-  });
-
-  it('keeps a hanging destination to its share of requests, delivers the others meanwhile, and re-queues the hung requests when stopped', async () => {
-    const stuck = await startReceiver(
-      (b) => b.id,
-      () => 'hang',
-    );
-    const fine = await startReceiver(
-      (b) => b.id,
-      () => 'ok',
-    );
-    for (const [name, receiver, type] of [
-      ['stuck', stuck, 'email.sent'],
-      ['fine', fine, 'email.opened'],
-    ] as const) {
-      await service().create(
-        { name, kind: DestinationKind.WEBHOOK, url: receiver.url, secret: 's', events: [type] },
-        admin,
-      );
-    }
-    // The stuck destination's deliveries are due first.
-    const ids = [1, 2, 3, 4, 5, 6];
-    await enqueueEvents(
-      orm.em.fork(),
-      ids.map((i) => event(`sent-${i}`, 'email.sent')),
-    );
-    await enqueueEvents(
-      orm.em.fork(),
-      ids.map((i) => event(`opened-${i}`, 'email.opened')),
-    );
-
-    const worker = startDestinationWorker({
-      orm,
-      logger,
-      policy: { allowLoopback: true },
-      // Longer than the test: the stuck requests end only when the worker stops.
-      timeoutMs: 600_000,
-      maxAttempts: 5,
-      backoff: { baseMs: 10, maxMs: 40 },
-      pollMs: 10,
-      concurrency: 4,
-      perDestination: 2,
-      retentionMs: 86_400_000,
-    });
-    try {
-      await waitFor(
-        () => fine.accepted().size,
-        (n) => n === 6,
-      );
-      expect(stuck.requests).toHaveLength(2);
-    } finally {
-      await worker.stop();
-    }
-    const rows = await deliveries();
-    expect(rows.filter((r) => r.name === 'fine').every((r) => r.state === 'DELIVERED')).toBe(true);
-    const interrupted = rows.filter((r) => r.name === 'stuck' && r.attempts === 1);
-    expect(interrupted.map((r) => [r.state, r.last_error])).toEqual([
-      ['PENDING', 'interrupted: the service stopped'],
-      ['PENDING', 'interrupted: the service stopped'],
-    ]);
-    expect(rows.filter((r) => r.name === 'stuck' && r.attempts === 0)).toHaveLength(4);
-  });
-
-  it('pauses a failing destination as a whole, and a saved change tries it again at once', async () => {
-    let down = true;
-    const flaky = await startReceiver(
-      (b) => b.id,
-      () => (down ? 500 : 'ok'),
-    );
-    const fine = await startReceiver(
-      (b) => b.id,
-      () => 'ok',
-    );
-    const input = {
-      name: 'failing',
-      kind: DestinationKind.WEBHOOK,
-      url: flaky.url,
-      events: ['email.sent'],
-    };
-    const failing = await service().create({ ...input, secret: 's' }, admin);
-    await service().create(
-      {
-        name: 'fine',
-        kind: DestinationKind.WEBHOOK,
-        url: fine.url,
-        secret: 's',
-        events: ['email.opened'],
-      },
-      admin,
-    );
-    const ids = Array.from({ length: 20 }, (_, i) => `sent-${i}`);
-    await enqueueEvents(
-      orm.em.fork(),
-      ids.map((id) => event(id, 'email.sent')),
-    );
-    const failingNow = async () => (await service().list()).find((d) => d.id === failing.id)!;
-
-    const worker = startDestinationWorker({
-      orm,
-      logger,
-      policy: { allowLoopback: true },
-      timeoutMs: 5_000,
-      maxAttempts: 5,
-      // Far longer than the test: only the saved change can end the pause.
-      backoff: { baseMs: 600_000, maxMs: 600_000 },
-      pollMs: 10,
-      concurrency: 8,
-      perDestination: 4,
-      retentionMs: 86_400_000,
-    });
-    try {
-      // The first four requests fail together and pause the destination.
-      await waitFor(failingNow, (d) => d.failureCount === 4);
-      // Queued after the pause: the claims that deliver it would have taken the failing
-      // destination's earlier deliveries first, were it not paused.
-      await enqueueEvents(orm.em.fork(), [event('opened-1', 'email.opened')]);
-      await waitFor(
-        () => fine.accepted().size,
-        (n) => n === 1,
-      );
-      expect(flaky.requests).toHaveLength(4);
-      expect((await failingNow()).pausedUntil).toBeInstanceOf(Date);
-
-      down = false;
-      await service().update(failing.id, input);
-      await waitFor(deliveries, (rows) =>
-        rows.filter((r) => r.name === 'failing').every((r) => r.state === 'DELIVERED'),
-      );
-    } finally {
-      await worker.stop();
-    }
-    expect([...flaky.accepted().values()]).toEqual(ids.map(() => 1));
-    expect(await failingNow()).toMatchObject({ failureCount: 0, pausedUntil: null });
-  });
-
-  it('prunes delivered rows older than the retention, and only those', async () => {
-    await service().create(
-      {
-        name: 'hook',
-        kind: DestinationKind.WEBHOOK,
-        url: 'https://hooks.example.com/x',
-        secret: 's',
-      },
-      admin,
-    );
-    await enqueueEvents(orm.em.fork(), [
-      event('old', 'email.sent'),
-      event('recent', 'email.sent'),
-      event('old-dead', 'email.sent'),
-      event('pending', 'email.sent'),
-    ]);
-    await orm.em.fork().execute(
-      `update analytics.destination_delivery set
-         state = case when event_id = 'old-dead' then 'DEAD' else 'DELIVERED' end,
-         delivered_at = now() - interval '1 day' * case when event_id = 'recent' then 1 else 8 end
-       where event_id <> 'pending'`,
-    );
-    expect(await pruneDelivered(orm.em.fork(), 7 * 86_400_000)).toBe(1);
-    expect((await deliveries()).map((r) => r.event_id)).toEqual(['old-dead', 'pending', 'recent']);
-  });
-});
-
-describe('retryDelayMs', () => {
-  const backoff = { baseMs: 1_000, maxMs: 60_000 };
-  it('doubles per attempt up to the maximum, scaled by a jitter of 50 to 100%', () => {
-    expect([1, 2, 3, 4].map((a) => retryDelayMs(a, backoff, () => 1))).toEqual([
-      1_000, 2_000, 4_000, 8_000,
-    ]);
-    expect(retryDelayMs(3, backoff, () => 0)).toBe(2_000);
-    expect(retryDelayMs(40, backoff, () => 1)).toBe(60_000);
-    expect(retryDelayMs(40, backoff, () => 0)).toBe(30_000);
   });
 });
