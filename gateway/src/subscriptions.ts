@@ -38,6 +38,15 @@ import type { Protection } from './protection.js';
 import { SubscriptionHub } from './subscription-hub.js';
 
 const EVENT_SOURCE = '__subscription_event__';
+/** Distinct subscription documents kept prepared (the oldest goes first). */
+const PREPARED_OPERATIONS_KEPT = 500;
+
+interface PreparedOperation {
+  document: DocumentNode;
+  plan: QueryPlan;
+  /** The document printed: part of the key that identical subscriptions share. */
+  printed: string;
+}
 
 interface SubscriptionPlanNode {
   kind: 'Subscription';
@@ -62,6 +71,43 @@ export function serveGatewaySubscriptions(options: {
   const planner = new QueryPlanner(supergraph);
   const identities = new WeakMap<object, Identity>();
   const hub = new SubscriptionHub();
+  // Parsing, validating and planning cost milliseconds, and dashboards send the same few
+  // documents (the variables differ): each document is prepared once, as the gateway's query
+  // plan cache does for HTTP. Failures are not kept.
+  const preparedOperations = new Map<string, PreparedOperation>();
+  const prepare = (
+    query: string,
+    operationName?: string,
+  ): PreparedOperation | readonly GraphQLError[] => {
+    const cacheKey = JSON.stringify([query, operationName ?? null]);
+    const cached = preparedOperations.get(cacheKey);
+    if (cached) return cached;
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: options.protection.maxTokens });
+    } catch (error) {
+      return [error as GraphQLError];
+    }
+    const errors = validate(apiGraphQLSchema, document, [
+      ...specifiedRules,
+      ...options.protection.validationRules,
+    ]);
+    if (errors.length > 0) return errors;
+    const operation = operationFromDocument(apiSchema, document, { operationName });
+    if (operation.rootKind !== 'subscription') {
+      return [new GraphQLError('Only subscriptions are served over WebSocket; use HTTP')];
+    }
+    const prepared = {
+      document,
+      plan: planner.buildQueryPlan(operation),
+      printed: print(document),
+    };
+    if (preparedOperations.size >= PREPARED_OPERATIONS_KEPT) {
+      preparedOperations.delete(preparedOperations.keys().next().value!);
+    }
+    preparedOperations.set(cacheKey, prepared);
+    return prepared;
+  };
 
   const wss = new WebSocketServer({ server: options.server, path: '/graphql' });
   const cleanup = useServer(
@@ -78,38 +124,25 @@ export function serveGatewaySubscriptions(options: {
       },
       // Validation and execution are ours: the gateway has no resolvers for Subscription.
       onSubscribe: (ctx, _id, payload) => {
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: options.protection.maxTokens });
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(apiGraphQLSchema, document, [
-          ...specifiedRules,
-          ...options.protection.validationRules,
-        ]);
-        if (errors.length > 0) return errors;
-        const operation = operationFromDocument(apiSchema, document, {
-          operationName: payload.operationName ?? undefined,
-        });
-        if (operation.rootKind !== 'subscription') {
-          return [new GraphQLError('Only subscriptions are served over WebSocket; use HTTP')];
-        }
+        const prepared = prepare(payload.query, payload.operationName ?? undefined);
+        if (!('plan' in prepared)) return prepared;
+        const { document, plan, printed } = prepared;
         return {
           schema: apiGraphQLSchema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: {
-            identity: identities.get(ctx) ?? ANONYMOUS,
-            plan: planner.buildQueryPlan(operation),
-          },
+          contextValue: { identity: identities.get(ctx) ?? ANONYMOUS, plan, printed },
         };
       },
       subscribe: (args) => {
-        const context = args.contextValue as { identity: Identity; plan: QueryPlan };
+        const context = args.contextValue as {
+          identity: Identity;
+          plan: QueryPlan;
+          printed: string;
+        };
         const key = JSON.stringify([
-          print(args.document),
+          context.printed,
           args.operationName ?? null,
           args.variableValues ?? {},
           [...context.identity.roles].sort(),

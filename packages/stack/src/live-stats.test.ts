@@ -1,7 +1,8 @@
 /**
  * Live campaign stats across gateway replicas: dashboards connected to two gateways on the same
  * subgraphs all get the update an email event causes, completed with the campaign's name from the
- * campaigns subgraph, and each replica opens one upstream per distinct subscription.
+ * campaigns subgraph, and each replica opens one upstream per distinct subscription (document,
+ * variables and roles).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -116,24 +117,28 @@ const COUNTS_ONLY = `subscription ($id: ID!) { campaignStatsUpdated(campaignId: 
 describe('live campaign stats on two gateway replicas', () => {
   it('delivers an email event to dashboards on both replicas, with the campaign name, sharing upstreams per replica', async () => {
     const campaignId = await createCampaign('Winter sale');
-    // Replica A: two identical dashboards and one with another selection; replica B: one.
+    const otherCampaignId = await createCampaign('Spring sale');
+    // Replica A: two identical dashboards and one with another selection; replica B: one, and
+    // the same document for another campaign (same text, other variables: another upstream).
     const onA = [
       subscribe(stack.gateway, WITH_NAME, campaignId),
       subscribe(stack.gateway, WITH_NAME, campaignId),
       subscribe(stack.gateway, COUNTS_ONLY, campaignId),
     ];
     const onB = [subscribe(replica, WITH_NAME, campaignId)];
+    const other = subscribe(replica, WITH_NAME, otherCampaignId);
     const all = [...onA, ...onB];
     await waitFor(
-      async () => all.map((d) => d.updates.length),
+      async () => [...all, other].map((d) => d.updates.length),
       (counts) => counts.every((n) => n >= 1),
     );
     expect(onA[0]!.updates[0]).toEqual({ uniqueOpens: 0, campaign: { name: 'Winter sale' } });
     expect(onB[0]!.updates[0]).toEqual({ uniqueOpens: 0, campaign: { name: 'Winter sale' } });
     expect(onA[2]!.updates[0]).toEqual({ uniqueOpens: 0, sent: 0 });
+    expect(other.updates[0]).toEqual({ uniqueOpens: 0, campaign: { name: 'Spring sale' } });
     // One upstream per distinct subscription on each replica.
     expect(stack.gateway.liveUpstreams()).toBe(2);
-    expect(replica.liveUpstreams()).toBe(1);
+    expect(replica.liveUpstreams()).toBe(2);
 
     await bus.publish([
       {
@@ -160,7 +165,9 @@ describe('live campaign stats on two gateway replicas', () => {
       });
     }
     expect(onA[2]!.updates.at(-1)).toEqual({ uniqueOpens: 1, sent: 0 });
-    expect(all.flatMap((d) => d.errors)).toEqual([]);
+    // The other campaign's dashboard is not woken by this campaign's event.
+    expect(other.updates).toEqual([{ uniqueOpens: 0, campaign: { name: 'Spring sale' } }]);
+    expect([...all, other].flatMap((d) => d.errors)).toEqual([]);
 
     // Every dashboard gone, both replicas close their upstreams.
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
