@@ -15,7 +15,9 @@
  * worker thread.
  */
 import { randomUUID } from 'node:crypto';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
@@ -46,9 +48,15 @@ const PER_CAMPAIGN = Number(process.env.BENCH_LIVE_PER_CAMPAIGN ?? 100);
 const PHASE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 20);
 /** Paced: one event per campaign per second (the throttle never holds an update back). */
 const PACED_PER_CAMPAIGN = 1;
-/** Streaming: ten events per campaign per second (the throttle coalesces them, by design). */
-const STREAM_PER_CAMPAIGN = 10;
+/**
+ * Streaming: three events per campaign per second, above the throttle's two updates a second, so
+ * updates coalesce (by design). At ten per campaign (BENCH_LIVE_STREAM_RATE=10, 100 events/s) the
+ * in-process subgraphs saturate their one event loop on a 2-core machine and latency grows with
+ * the backlog for as long as the phase lasts, with or without the gateway.
+ */
+const STREAM_PER_CAMPAIGN = Number(process.env.BENCH_LIVE_STREAM_RATE ?? 3);
 const TARGET_P99_MS = 250;
+const AFTER_MS = 12_000;
 
 type Phase = 'warmup' | 'paced' | 'stream';
 const PHASES: Phase[] = ['warmup', 'paced', 'stream'];
@@ -330,6 +338,7 @@ export async function run(): Promise<void> {
   const db = await createTestDatabase('bench_live');
   const stack = await startStack({ databaseUrl: db.url, logLevel: 'error' });
   const bus = await createEventBus({ DATABASE_URL: db.url });
+  const snapshots = mkdtempSync(join(tmpdir(), 'bench-live-heap-'));
   let gateway: ServiceProcess | undefined;
   try {
     const token = await stack.token(['marketer'], 'bench-dashboard');
@@ -345,10 +354,14 @@ export async function run(): Promise<void> {
       AUTH_ISSUER: secrets.issuer,
       AUTH_AUDIENCE: secrets.audience,
       ...Object.fromEntries(SUBGRAPHS.map((e) => [e.gatewayUrlEnv, stack.subgraphs[e.name].url])),
-      // BENCH_LIVE_PROFILE=<dir>: a CPU profile of the gateway, written when it exits.
-      ...(process.env.BENCH_LIVE_PROFILE
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_LIVE_PROFILE}` }
-        : {}),
+      NODE_OPTIONS: [
+        // BENCH_LIVE_PROFILE=<dir>: a CPU profile of the gateway, written when it exits.
+        process.env.BENCH_LIVE_PROFILE
+          ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_LIVE_PROFILE}`
+          : '',
+        // A heap snapshot on SIGUSR2 (taken after a full GC): the live heap once everyone left.
+        `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`,
+      ].join(' '),
     });
     const memory = sampleMemory(gateway);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -384,7 +397,11 @@ export async function run(): Promise<void> {
       onPhase: (phase) => memory.label(`gateway ${phase}`),
     });
     memory.label('after');
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // RSS as it settles; then the live heap after a full GC (V8 rarely collects an idle process).
+    await new Promise((resolve) => setTimeout(resolve, AFTER_MS));
+    const rssAfter = memory.samples.at(-1)!.rssMiB;
+    // Last: writing a heap snapshot costs the process memory of its own.
+    const heapAfterGc = await liveHeap(gateway, memory, snapshots, 'after, GC');
     memory.stop();
     load.start = load.start.map((n) => Math.round(n * 100) / 100);
     const loadEnd = loadavg().map((n) => Math.round(n * 100) / 100);
@@ -410,7 +427,7 @@ export async function run(): Promise<void> {
         50,
       );
     const latency = (phase: Phase, p: number, target?: string): Measurement => ({
-      name: `event-to-client latency, ${phase === 'paced' ? 'paced 1 event/s per campaign' : 'streaming 10 events/s per campaign'}: p${p}`,
+      name: `event-to-client latency, ${phase === 'paced' ? 'paced 1 event/s per campaign' : `streaming ${STREAM_PER_CAMPAIGN} events/s per campaign`}: p${p}`,
       value: percentile(viaGateway.latencies[phase], p),
       baseline: percentile(direct.latencies[phase], p),
       unit: 'ms',
@@ -447,8 +464,15 @@ export async function run(): Promise<void> {
           better: 'lower',
         },
         {
-          name: 'gateway RSS 3 s after every subscriber left (baseline: idle)',
-          value: peak('after', 'rssMiB'),
+          name: 'gateway live heap (after a full GC) once every subscriber left (baseline: idle heap used, uncollected)',
+          value: heapAfterGc,
+          baseline: idle('heapUsedMiB'),
+          unit: 'MiB',
+          better: 'lower',
+        },
+        {
+          name: `gateway RSS ${AFTER_MS / 1_000} s after every subscriber left (baseline: idle)`,
+          value: rssAfter,
           baseline: idle('rssMiB'),
           unit: 'MiB',
           better: 'lower',
@@ -484,6 +508,18 @@ export async function run(): Promise<void> {
         updatesReceived: { gateway: viaGateway.updates, direct: direct.updates },
         eventsPublished: log.at.reduce((n, a) => n + a.length, 0),
         loadAverage: { start: load.start, end: loadEnd },
+        // Where the time goes: the gateway's CPU (share of a core) and the subgraphs' event loop.
+        busyByPhase: Object.fromEntries(
+          [...new Set(memory.samples.map((m) => m.label))].map((label) => {
+            const list = memory.samples.filter((m) => m.label === label);
+            const mean = (key: 'gatewayCpu' | 'subgraphsLoop') =>
+              round(list.reduce((n, m) => n + (m[key] || 0), 0) / list.length);
+            return [
+              label,
+              { gatewayCpu: mean('gatewayCpu'), subgraphsLoop: mean('subgraphsLoop') },
+            ];
+          }),
+        ),
         memorySamples: memory.samples,
       },
     );
@@ -492,5 +528,45 @@ export async function run(): Promise<void> {
     await bus.close();
     await stack.close();
     await db.drop();
+    rmSync(snapshots, { recursive: true, force: true });
   }
+}
+
+/**
+ * The gateway's live heap: a heap snapshot (which V8 takes after a full GC) is written on
+ * SIGUSR2; the heap used reported once it is written is what survived the collection.
+ */
+async function liveHeap(
+  gateway: ServiceProcess,
+  memory: ReturnType<typeof sampleMemory>,
+  dir: string,
+  label: string,
+): Promise<number> {
+  const written = readdirSync(dir).length;
+  memory.label(label);
+  gateway.child.kill('SIGUSR2');
+  const file = await waitFor(
+    () => readdirSync(dir).slice(written)[0],
+    (name) => name !== undefined,
+    60_000,
+    200,
+  );
+  let size = -1;
+  await waitFor(
+    () => {
+      const before = size;
+      size = statSync(join(dir, file!)).size;
+      return size > 0 && size === before;
+    },
+    (stable) => stable,
+    60_000,
+    1_000,
+  );
+  rmSync(join(dir, file!));
+  const after = memory.samples.length;
+  await waitFor(
+    () => memory.samples.length,
+    (n) => n > after + 1,
+  );
+  return memory.samples.at(-1)!.heapUsedMiB;
 }
