@@ -107,9 +107,9 @@ export interface ForwardedEvent {
 @Unique({ properties: ['destination', 'eventId'] })
 @Index({ properties: ['customerId'] })
 @Index({
-  name: 'destination_delivery_due_index',
+  name: 'destination_delivery_due_by_destination_index',
   expression:
-    'create index "destination_delivery_due_index" on "analytics"."destination_delivery" ("next_attempt_at") where "state" = \'PENDING\'',
+    'create index "destination_delivery_due_by_destination_index" on "analytics"."destination_delivery" ("destination_id", "next_attempt_at", "id") where "state" = \'PENDING\'',
 })
 @Index({
   name: 'destination_delivery_delivered_index',

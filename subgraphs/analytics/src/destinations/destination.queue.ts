@@ -43,13 +43,16 @@ export interface ClaimedDelivery {
 
 /**
  * Claims up to `limit` due deliveries for `leaseMs`: not claimed by another attempt, of enabled
- * destinations that are not paused after failures, and not of the destinations in `skip`.
+ * destinations that are not paused after failures, at most `perDestination` in flight for each
+ * destination (counting the `inFlight` ones already). Destinations are read one by one (their
+ * earliest due rows), so a long backlog of one is never scanned to reach the others.
  */
 export async function claimDue(
   em: EntityManager,
   limit: number,
   leaseMs: number,
-  skip: string[] = [],
+  perDestination: number,
+  inFlight: ReadonlyMap<string, number> = new Map(),
 ): Promise<ClaimedDelivery[]> {
   const rows = await queryWithParams<{
     id: string;
@@ -62,22 +65,32 @@ export async function claimDue(
   }>(
     em,
     `with due as (
-       select q.id from analytics.destination_delivery q
-       join analytics.destination d on d.id = q.destination_id
-       where q.state = $3 and q.next_attempt_at <= now()
-         and (q.claimed_until is null or q.claimed_until <= now())
-         and d.enabled and (d.paused_until is null or d.paused_until <= now())
-         and not (q.destination_id = any($4::uuid[]))
-       order by q.next_attempt_at, q.id
-       limit $1
-       for update of q skip locked)
+       select c.id from analytics.destination d
+       cross join lateral (
+         select q.id, q.next_attempt_at from analytics.destination_delivery q
+         where q.destination_id = d.id and q.state = $3 and q.next_attempt_at <= now()
+           and (q.claimed_until is null or q.claimed_until <= now())
+         order by q.next_attempt_at, q.id
+         limit greatest(0, $4 - coalesce(
+           (select f.n from unnest($5::uuid[], $6::int[]) as f(id, n) where f.id = d.id), 0))
+         for update of q skip locked) c
+       where d.enabled and (d.paused_until is null or d.paused_until <= now())
+       order by c.next_attempt_at, c.id
+       limit $1)
      update analytics.destination_delivery q
      set attempts = q.attempts + 1,
          claimed_until = now() + $2::double precision * interval '1 millisecond'
      from due, analytics.destination d
      where q.id = due.id and d.id = q.destination_id
      returning q.id, q.attempts, q.event, d.id as destination_id, d.kind, d.url, d.secret`,
-    [limit, leaseMs, DeliveryState.PENDING, skip],
+    [
+      limit,
+      leaseMs,
+      DeliveryState.PENDING,
+      perDestination,
+      [...inFlight.keys()],
+      [...inFlight.values()],
+    ],
   );
   return rows.map((r) => ({
     id: String(r.id),

@@ -80,12 +80,14 @@ export function startDestinationWorker(options: DestinationWorkerOptions): Desti
 
   const fill = async () => {
     while (!stopping.signal.aborted && inFlight.size < concurrency) {
-      const counts = [...perDestinationInFlight];
-      const saturated = counts.filter(([, n]) => n >= perDestination).map(([id]) => id);
-      // No claim can take a destination past its limit, whichever destinations the rows are of.
-      const busiest = Math.max(0, ...counts.map(([, n]) => n).filter((n) => n < perDestination));
-      const limit = Math.min(concurrency - inFlight.size, perDestination - busiest);
-      const claimed = await claimDue(options.orm.em.fork(), limit, leaseMs, saturated);
+      const limit = concurrency - inFlight.size;
+      const claimed = await claimDue(
+        options.orm.em.fork(),
+        limit,
+        leaseMs,
+        perDestination,
+        perDestinationInFlight,
+      );
       claimed.forEach(start);
       if (claimed.length < limit) return;
     }

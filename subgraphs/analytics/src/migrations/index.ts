@@ -7,6 +7,7 @@ import { Migration20261125091500 } from './Migration20261125091500.js';
 import { Migration20261125091855 } from './Migration20261125091855.js';
 import { Migration20261125092409 } from './Migration20261125092409.js';
 import { Migration20261125093417 } from './Migration20261125093417.js';
+import { Migration20261125094028 } from './Migration20261125094028.js';
 
 export const migrations = [
   Migration20261125013220,
@@ -17,4 +18,5 @@ export const migrations = [
   Migration20261125091855,
   Migration20261125092409,
   Migration20261125093417,
+  Migration20261125094028,
 ];
