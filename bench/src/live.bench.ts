@@ -273,16 +273,19 @@ async function runTarget(options: {
         200,
       );
     };
+    const quiet = () => new Promise((resolve) => setTimeout(resolve, 1_000));
     const phaseStart: Record<Phase, number> = { warmup: now(), paced: 0, stream: 0 };
     options.onPhase('warmup');
     await stream(bus, campaignIds, STREAM_PER_CAMPAIGN, 3, 'warmup', log);
     await settle();
+    // A second without events before each phase: the throttle's window (500 ms from the last
+    // update) has passed, so the phase's first event is not held back by the previous phase's.
+    await quiet();
     options.onPhase('paced');
     phaseStart.paced = now();
     await stream(bus, campaignIds, PACED_PER_CAMPAIGN, PHASE_SECONDS, 'paced', log);
     await settle();
-    // A second without events: the first streamed event is not held back by the paced phase's.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await quiet();
     options.onPhase('stream');
     phaseStart.stream = now();
     await stream(bus, campaignIds, STREAM_PER_CAMPAIGN, PHASE_SECONDS, 'stream', log);
