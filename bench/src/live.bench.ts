@@ -7,8 +7,10 @@
  * (one event per campaign per second, slower than the throttle) and streaming (ten per campaign per
  * second, where the throttle holds updates back by design). Also the gateway's memory over time.
  *
- * Baseline, measured in the same run: the same 1,000 subscriptions made directly to the analytics
- * subgraph (no gateway: no sharing, no entity fetch for `campaign { name }`).
+ * Baselines, measured in the same run: the same 1,000 subscriptions made directly to the analytics
+ * subgraph (no gateway: no sharing, no entity fetch for `campaign { name }`); and one direct
+ * subscription per distinct (campaign, selection), the upstreams the gateway opens, which leaves
+ * the gateway's own hop and entity fetch as the difference.
  *
  * Processes: this one runs the subgraphs and publishes the events; the gateway under test is its
  * production entry point in a process of its own (its memory alone); the subscribers run in a
@@ -49,8 +51,8 @@ const PHASE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 20);
 /** Paced: one event per campaign per second (the throttle never holds an update back). */
 const PACED_PER_CAMPAIGN = 1;
 /**
- * Streaming: three events per campaign per second, above the throttle's two updates a second, so
- * updates coalesce (by design). At ten per campaign (BENCH_LIVE_STREAM_RATE=10, 100 events/s) the
+ * Streaming: three events per campaign per second on average (Poisson arrivals), above the
+ * throttle's two updates a second, so updates coalesce (by design). At ten per campaign (BENCH_LIVE_STREAM_RATE=10, 100 events/s) the
  * in-process subgraphs saturate their one event loop on a 2-core machine and latency grows with
  * the backlog for as long as the phase lasts, with or without the gateway.
  */
@@ -107,7 +109,21 @@ class PublishLog {
   readonly phase: Phase[][] = Array.from({ length: CAMPAIGNS }, () => []);
 }
 
-/** Publishes email opens at a fixed rate, round robin over the campaigns, for `seconds`. */
+/** A seeded generator (mulberry32): every run streams the same arrival times. */
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * Publishes email opens at `perCampaignPerSecond` for `seconds`. `paced`: evenly spaced, round
+ * robin over the campaigns. `random`: Poisson arrivals (exponential gaps, each to a random
+ * campaign), so that no fixed rhythm of events beats against the throttle's 500 ms rhythm.
+ */
 async function stream(
   bus: EventBus,
   campaignIds: string[],
@@ -115,15 +131,20 @@ async function stream(
   seconds: number,
   phase: Phase,
   log: PublishLog,
+  arrivals: 'paced' | 'random',
 ): Promise<void> {
   const interval = 1_000 / (perCampaignPerSecond * campaignIds.length);
   const total = Math.round((seconds * 1_000) / interval);
+  const random = seeded(total);
   const started = performance.now();
   const publishing: Promise<void>[] = [];
+  let offset = 0;
   for (let j = 0; j < total; j++) {
-    const due = started + j * interval - performance.now();
+    offset = arrivals === 'paced' ? j * interval : offset - Math.log(1 - random()) * interval;
+    const due = started + offset - performance.now();
     if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
-    const c = j % campaignIds.length;
+    const c =
+      arrivals === 'paced' ? j % campaignIds.length : Math.floor(random() * campaignIds.length);
     log.at[c]!.push(now());
     log.phase[c]!.push(phase);
     publishing.push(
@@ -235,6 +256,7 @@ async function createCampaigns(stack: RunningStack, token: string) {
 }
 
 interface TargetResult {
+  subscribers: number;
   connectSeconds: number;
   latencies: Record<Phase, number[]>;
   /** Median latency of the events published in each second of a phase. */
@@ -276,19 +298,19 @@ async function runTarget(options: {
     const quiet = () => new Promise((resolve) => setTimeout(resolve, 1_000));
     const phaseStart: Record<Phase, number> = { warmup: now(), paced: 0, stream: 0 };
     options.onPhase('warmup');
-    await stream(bus, campaignIds, STREAM_PER_CAMPAIGN, 3, 'warmup', log);
+    await stream(bus, campaignIds, STREAM_PER_CAMPAIGN, 3, 'warmup', log, 'random');
     await settle();
     // A second without events before each phase: the throttle's window (500 ms from the last
     // update) has passed, so the phase's first event is not held back by the previous phase's.
     await quiet();
     options.onPhase('paced');
     phaseStart.paced = now();
-    await stream(bus, campaignIds, PACED_PER_CAMPAIGN, PHASE_SECONDS, 'paced', log);
+    await stream(bus, campaignIds, PACED_PER_CAMPAIGN, PHASE_SECONDS, 'paced', log, 'paced');
     await settle();
     await quiet();
     options.onPhase('stream');
     phaseStart.stream = now();
-    await stream(bus, campaignIds, STREAM_PER_CAMPAIGN, PHASE_SECONDS, 'stream', log);
+    await stream(bus, campaignIds, STREAM_PER_CAMPAIGN, PHASE_SECONDS, 'stream', log, 'random');
     await settle();
     options.onPhase('closing');
     const report = await ask<SubscribersReport>(worker, { type: 'close' });
@@ -316,6 +338,7 @@ async function runTarget(options: {
         ),
       );
     return {
+      subscribers: options.input.subscribers.length,
       connectSeconds,
       latencies,
       timeline: {
@@ -386,6 +409,22 @@ export async function run(): Promise<void> {
       log,
       onPhase: (phase) => memory.label(`direct ${phase}`),
     });
+    // Second baseline: one direct subscription per distinct (campaign, selection), i.e. the
+    // upstreams the gateway opens, without the gateway: the hop and the entity fetch alone.
+    const distinct = await runTarget({
+      input: {
+        url: stack.subgraphs.analytics.url.replace(/^http/, 'ws'),
+        connectionParams: { [PROOF_HEADER]: proof },
+        subscribers: subscribers(campaigns, false).filter(
+          (s, i, all) =>
+            all.findIndex((o) => o.query === s.query && o.campaign === s.campaign) === i,
+        ),
+      },
+      bus,
+      campaignIds,
+      log,
+      onPhase: (phase) => memory.label(`direct distinct ${phase}`),
+    });
     memory.label('idle');
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const viaGateway = await runTarget({
@@ -411,6 +450,7 @@ export async function run(): Promise<void> {
 
     for (const [name, result] of [
       ['direct', direct],
+      ['direct distinct', distinct],
       ['gateway', viaGateway],
     ] as const) {
       if (result.errors.length > 0 || result.wrongNames > 0) {
@@ -429,10 +469,15 @@ export async function run(): Promise<void> {
           .sort((a, b) => a - b),
         50,
       );
-    const latency = (phase: Phase, p: number, target?: string): Measurement => ({
-      name: `event-to-client latency, ${phase === 'paced' ? 'paced 1 event/s per campaign' : `streaming ${STREAM_PER_CAMPAIGN} events/s per campaign`}: p${p}`,
+    const latency = (
+      phase: Phase,
+      p: number,
+      target?: string,
+      baseline: TargetResult = direct,
+    ): Measurement => ({
+      name: `event-to-client latency, ${phase === 'paced' ? 'paced 1 event/s per campaign' : `streaming ${STREAM_PER_CAMPAIGN} events/s per campaign`}: p${p}${baseline === distinct ? ` (baseline: ${distinct.subscribers} direct, one per distinct selection)` : ''}`,
       value: percentile(viaGateway.latencies[phase], p),
-      baseline: percentile(direct.latencies[phase], p),
+      baseline: percentile(baseline.latencies[phase], p),
       unit: 'ms',
       better: 'lower',
       target,
@@ -445,6 +490,10 @@ export async function run(): Promise<void> {
         latency('paced', 99, `p99 < ${TARGET_P99_MS} ms`),
         latency('stream', 50),
         latency('stream', 99, `p99 < ${TARGET_P99_MS} ms (throttle alone: up to 500 ms)`),
+        latency('paced', 50, undefined, distinct),
+        latency('paced', 99, undefined, distinct),
+        latency('stream', 50, undefined, distinct),
+        latency('stream', 99, undefined, distinct),
         {
           name: `${subscriberCount} subscribers connected and first result received`,
           value: viaGateway.connectSeconds,
@@ -490,13 +539,14 @@ export async function run(): Promise<void> {
         phaseSeconds: PHASE_SECONDS,
         rates: {
           paced: `${PACED_PER_CAMPAIGN}/s per campaign, ${PACED_PER_CAMPAIGN * CAMPAIGNS}/s in all`,
-          stream: `${STREAM_PER_CAMPAIGN}/s per campaign, ${STREAM_PER_CAMPAIGN * CAMPAIGNS}/s in all`,
+          stream: `${STREAM_PER_CAMPAIGN}/s per campaign on average (Poisson arrivals, seeded), ${STREAM_PER_CAMPAIGN * CAMPAIGNS}/s in all`,
         },
         latency:
           "publish on the bus (PostgreSQL event log) -> analytics consumer commit -> pg_notify -> subgraph subscription (throttled to 2/s per subscription) -> [gateway: shared upstream, entity fetch of campaign { name }] -> client; each event's latency is to the first update whose uniqueOpens includes it, per subscriber",
         samples: {
           gateway: Object.fromEntries(PHASES.map((p) => [p, viaGateway.latencies[p].length])),
           direct: Object.fromEntries(PHASES.map((p) => [p, direct.latencies[p].length])),
+          directDistinct: Object.fromEntries(PHASES.map((p) => [p, distinct.latencies[p].length])),
         },
         pacedByKind: SELECTIONS.map((s, kind) => ({
           selection: s.fields('name', 0),
@@ -507,6 +557,7 @@ export async function run(): Promise<void> {
         medianLatencyPerSecond: {
           gateway: { paced: viaGateway.timeline.paced, stream: viaGateway.timeline.stream },
           direct: { paced: direct.timeline.paced, stream: direct.timeline.stream },
+          directDistinct: { paced: distinct.timeline.paced, stream: distinct.timeline.stream },
         },
         updatesReceived: { gateway: viaGateway.updates, direct: direct.updates },
         eventsPublished: log.at.reduce((n, a) => n + a.length, 0),
