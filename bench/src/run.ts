@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '@marketing/platform';
 
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  broadcast: () => import('./broadcast.bench.js'),
   email: () => import('./email.bench.js'),
   federation: () => import('./federation.bench.js'),
   ingest: () => import('./ingest.bench.js'),
