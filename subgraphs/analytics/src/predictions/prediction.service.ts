@@ -222,7 +222,8 @@ export function startPredictionRefits(options: {
       }
       await new Promise<void>((resolve) => {
         wake = resolve;
-        setTimeout(resolve, Math.min(options.intervalMs, 60_000));
+        // Unref: a stopped loop must not hold the process for the rest of the interval.
+        setTimeout(resolve, Math.min(options.intervalMs, 60_000)).unref();
       });
     }
   })();
