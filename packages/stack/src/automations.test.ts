@@ -24,7 +24,8 @@ const timers = new Map<unknown, string>();
 const realSetTimeout = globalThis.setTimeout;
 (globalThis as any).setTimeout = (fn: any, ms: number, ...rest: any[]) => {
   const t = realSetTimeout(fn, ms, ...rest);
-  if (ms >= 20_000) timers.set(t, `${ms} ${new Error().stack?.split('\n').slice(2, 7).join(' | ')}`);
+  if (ms >= 20_000)
+    timers.set(t, `${ms} ${new Error().stack?.split('\n').slice(2, 7).join(' | ')}`);
   return t;
 };
 beforeAll(async () => {
@@ -44,12 +45,19 @@ beforeAll(async () => {
 afterAll(async () => {
   const t = Date.now();
   await stack?.close();
-  console.log("close took", Date.now() - t);
+  console.log('close took', Date.now() - t);
   await sink?.close();
   await db?.drop();
   await new Promise((r) => setTimeout(r, 2000));
   console.log(process.getActiveResourcesInfo(), [...timers.values()]);
-  console.log((process as any)._getActiveHandles().map((h: any) => `${h.constructor.name} ${h._idleTimeout ?? ""} ${h.remotePort ?? ""} ${h.localPort ?? ""}`));
+  console.log(
+    (process as any)
+      ._getActiveHandles()
+      .map(
+        (h: any) =>
+          `${h.constructor.name} ${h._idleTimeout ?? ''} ${h.remotePort ?? ''} ${h.localPort ?? ''}`,
+      ),
+  );
 });
 
 const graphql = (query: string, variables: Record<string, unknown> = {}) =>
