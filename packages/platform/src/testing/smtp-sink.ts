@@ -128,6 +128,9 @@ export async function startSmtpSink(options: { parse?: boolean } = {}): Promise<
       });
     },
   });
+  // A client that dies mid-transaction (a SIGKILLed sender) resets its connection: that is the
+  // client's fault, not the sink's, and must not crash the test process.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   return {
