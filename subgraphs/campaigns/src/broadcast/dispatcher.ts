@@ -52,14 +52,22 @@ export async function dispatchOnce(options: DispatcherOptions): Promise<number> 
   const sent = await orm.em.fork().transactional(async (em) => {
     const [row] = await queryWithParams<{ n: number }>(
       em,
-      `with claimed as (
-         select e.id, e.customer_id from campaigns.campaign_enrollment e
-         join campaigns.campaign c on c.id = e.campaign_id
-         where c.status = 'RUNNING' and c.kind = 'BROADCAST' and e.entry_key = 'broadcast'
-           and e.status = 'ACTIVE' and (e.wake_at is null or e.wake_at <= now())
-         order by e.entered_at, e.id
-         limit $1
-         for update of e skip locked
+      `with running as (
+         select c.id, count(*) over () as n from campaigns.campaign c
+         where c.status = 'RUNNING' and c.kind = 'BROADCAST'
+       ),
+       -- Per running broadcast, its share of the tick's limit, read off the queue index in order
+       -- (a claim over all broadcasts at once had to sort every queued row on each tick).
+       claimed as (
+         select q.id, q.customer_id from running c
+         cross join lateral (
+           select e.id, e.customer_id from campaigns.campaign_enrollment e
+           where e.campaign_id = c.id and e.entry_key = 'broadcast' and e.status = 'ACTIVE'
+             and (e.wake_at is null or e.wake_at <= now())
+           order by e.entered_at, e.id
+           limit greatest(1, ceil($1::float8 / c.n)::int)
+           for update of e skip locked
+         ) q
        ),
        capped as (
          select claimed.id from claimed

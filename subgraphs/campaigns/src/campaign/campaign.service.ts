@@ -176,7 +176,11 @@ export async function launchIn(em: EntityManager, id: string, viewer: Identity):
     );
     const total = variants.reduce((sum, v) => sum + v.weight, 0);
     let upper = 0;
-    const bounds = variants.map((v) => ({ id: v.id, upper: (upper += v.weight / total) }));
+    const bounds = variants.map((v) => ({
+      id: v.id,
+      lower: upper,
+      upper: (upper += v.weight / total),
+    }));
     bounds[bounds.length - 1]!.upper = 1.000001;
     const testFraction = campaign.abTest ? campaign.abTest.testFraction : 1;
     const local =
@@ -192,16 +196,17 @@ export async function launchIn(em: EntityManager, id: string, viewer: Identity):
          insert into campaigns.campaign_enrollment (id, campaign_id, customer_id, entry_key, variant_id,
            status, current_step, entered_at, wake_at)
          select gen_random_uuid(), $1::uuid, m.customer_id, 'broadcast',
-           case when held then null else
-             (select (b->>'id')::uuid from jsonb_array_elements($3::jsonb) b
-              where (b->>'upper')::float8 > (('x' || substr(md5($1::text || ':' || m.customer_id), 1, 8))::bit(32)::bigint / 4294967296.0)
-              order by (b->>'upper')::float8 limit 1) end,
-           case when held then 'HELD' else 'ACTIVE' end,
-           case when held then 'held for the A/B decision' else 'queued' end, $4::timestamptz,
+           case when h.held then null else b.id end,
+           case when h.held then 'HELD' else 'ACTIVE' end,
+           case when h.held then 'held for the A/B decision' else 'queued' end, $4::timestamptz,
            case when $6::timestamp is null then null
                 else $6::timestamp at time zone coalesce(c.timezone, $7) end
          from campaigns.segment_member m
-         cross join lateral (select (('x' || substr(md5($1::text || ':test:' || m.customer_id), 1, 8))::bit(32)::bigint / 4294967296.0) >= $5::float8 as held) h
+         cross join lateral (select
+           (('x' || substr(md5($1::text || ':' || m.customer_id), 1, 8))::bit(32)::bigint / 4294967296.0) as draw,
+           (('x' || substr(md5($1::text || ':test:' || m.customer_id), 1, 8))::bit(32)::bigint / 4294967296.0) >= $5::float8 as held) h
+         join jsonb_to_recordset($3::jsonb) as b(id uuid, lower float8, upper float8)
+           on h.draw >= b.lower and h.draw < b.upper
          left join campaigns.automation_customer c on c.customer_id = m.customer_id
          where m.segment_id = $2::uuid and m.member
          on conflict do nothing

@@ -14,6 +14,12 @@ import { Campaign } from '../campaign/campaign.entity.js';
 @Entity({ tableName: 'campaign_enrollment' })
 @Index({ properties: ['customerId', 'enteredAt'] })
 @Unique({ properties: ['campaign', 'customerId', 'entryKey'] })
+// The broadcast queue: what the dispatcher claims (ACTIVE) and what waits for an A/B decision
+// (HELD), per campaign in order; rows leave it when sent.
+@Index({
+  name: 'campaign_enrollment_broadcast_queue',
+  expression: `create index "campaign_enrollment_broadcast_queue" on "campaigns"."campaign_enrollment" ("campaign_id", "status", "entered_at", "id") where "entry_key" = 'broadcast' and "status" in ('ACTIVE', 'HELD')`,
+})
 export class CampaignEnrollment {
   @PrimaryKey({ type: 'uuid' })
   id!: string;

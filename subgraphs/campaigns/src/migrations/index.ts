@@ -2,9 +2,11 @@
 import { Migration20261125013045 } from './Migration20261125013045.js';
 import { Migration20261125060210 } from './Migration20261125060210.js';
 import { Migration20261125091146 } from './Migration20261125091146.js';
+import { Migration20261125104436 } from './Migration20261125104436.js';
 
 export const migrations = [
   Migration20261125013045,
   Migration20261125060210,
   Migration20261125091146,
+  Migration20261125104436,
 ];
