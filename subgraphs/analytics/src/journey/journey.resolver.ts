@@ -1,5 +1,5 @@
 /** The analytics subgraph's part of Customer: the journey, newest first. */
-import { pageSize } from '@marketing/platform';
+import { pageSize, requireRole } from '@marketing/platform';
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import type { AnalyticsContext } from '../context.js';
 import { Customer } from '../customer/references.type.js';
@@ -14,6 +14,7 @@ export class CustomerJourneyResolver {
     @Arg('before', () => Date, { nullable: true }) before: Date | null,
     @Ctx() ctx: AnalyticsContext,
   ): Promise<JourneyEvent[]> {
+    requireRole(ctx.viewer, 'analyst', "Reading a customer's journey");
     return ctx.loaders.journey.load({
       customerId: customer.id,
       first: pageSize(first, 50, 500),

@@ -14,6 +14,7 @@ export class CustomerEmailResolver {
     @Root() customer: Customer,
     @Ctx() ctx: EmailContext,
   ): Promise<EmailPreferences> {
+    requireRole(ctx.viewer, 'analyst', "Reading a customer's email preferences");
     return ctx.loaders.preferences.load(customer.id);
   }
 
@@ -37,6 +38,7 @@ export class CustomerEmailResolver {
     @Arg('first', () => Int, { defaultValue: 20, nullable: true }) first: number | null,
     @Ctx() ctx: EmailContext,
   ): Promise<EmailDelivery[]> {
+    requireRole(ctx.viewer, 'analyst', "Reading a customer's email deliveries");
     const deliveries = await ctx.loaders.deliveriesByCustomer.load(customer.id);
     return deliveries.slice(0, pageSize(first, 20));
   }

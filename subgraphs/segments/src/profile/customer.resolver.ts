@@ -1,4 +1,5 @@
 /** The segments subgraph's part of Customer: the synced profile, current segments, and search. */
+import { requireRole } from '@marketing/platform';
 import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import type { SegmentsContext } from '../context.js';
 import { Customer } from '../customer/customer.type.js';
@@ -19,6 +20,7 @@ export class CustomerResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: SegmentsContext,
   ): Promise<CustomerConnection> {
+    requireRole(ctx.viewer, 'analyst', 'Searching customers');
     return new CustomerSearchService(ctx.em, ctx.loaders).search(query, first, after);
   }
 
@@ -30,6 +32,7 @@ export class CustomerResolver {
     @Root() customer: Customer,
     @Ctx() ctx: SegmentsContext,
   ): Promise<CustomerProfile | null> {
+    requireRole(ctx.viewer, 'analyst', "Reading a customer's profile");
     return ctx.loaders.profile.load(customer.id);
   }
 
