@@ -200,6 +200,15 @@ describe('an automation from event to inbox', () => {
       }
     `);
     expect(Object.keys(result.data.automationGrammar)).toEqual(['trigger', 'steps']);
+    // An id that cannot be one reads as nothing, not as a server error.
+    const odd = await graphql(`
+      query {
+        campaign(id: "not-a-uuid") {
+          id
+        }
+      }
+    `);
+    expect(odd).toEqual({ data: { campaign: null } });
     expect(result.data.automationBlueprints.map((b: { key: string }) => b.key)).toEqual([
       'abandoned-checkout',
       'welcome-series',

@@ -182,12 +182,11 @@ const OPERATIONS: Operation[] = [
   // ------------------------------------------------ customer-level personal data
   ...['profile { email }', 'predictions { churnRisk }', 'journey { type }'].map(customerField),
   ...['emailDeliveries { id }', 'emailPreferences { subscribed }'].map(customerField),
+  customerField('campaignEnrollments { status }'),
   // Known gaps, left out until closed (a viewer reads them today):
   // - Customer.email, Customer.firstName, Customer.lastName: plain fields of the reference
   //   e-commerce graph's Customer entity (reference/ecommerce/src/customer/customer.entity.ts),
   //   served to any role; the shop has no notion of the marketing roles.
-  // - Customer.campaignEnrollments: campaigns' CustomerEnrollmentResolver.campaignEnrollments
-  //   (subgraphs/campaigns/src/enrollment/enrollment.resolver.ts) has no role check.
 ];
 
 type Caller = Role | 'no token';

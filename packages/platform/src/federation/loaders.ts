@@ -7,14 +7,23 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 
 /** Loads entities by a unique key (default `id`); a missing key resolves to null. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function byKeyLoader<T extends object, K extends string = string>(
   em: EntityManager,
   entity: EntityName<T>,
   key: keyof T & string = 'id' as keyof T & string,
   extraWhere: FilterQuery<T> = {} as FilterQuery<T>,
 ): DataLoader<K, T | null> {
+  // A key that cannot be a uuid matches nothing: PostgreSQL would reject the whole batch.
+  const properties = em.getMetadata().get(entity).properties as Record<string, { type?: string }>;
+  const uuidKey = properties[key]?.type === 'uuid';
   return new DataLoader<K, T | null>(async (keys) => {
-    const rows = await em.find(entity, { ...extraWhere, [key]: { $in: [...keys] } } as never);
+    const valid = uuidKey ? keys.filter((k) => UUID.test(String(k))) : [...keys];
+    const rows =
+      valid.length === 0
+        ? []
+        : await em.find(entity, { ...extraWhere, [key]: { $in: valid } } as never);
     const byKey = new Map(rows.map((row) => [String(row[key] as unknown), row]));
     return keys.map((k) => byKey.get(String(k)) ?? null);
   });

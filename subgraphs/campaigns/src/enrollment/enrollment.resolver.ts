@@ -1,5 +1,5 @@
 /** The campaigns subgraph's part of Customer: enrolments, most recent first. */
-import { pageSize } from '@marketing/platform';
+import { pageSize, requireRole } from '@marketing/platform';
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import { Campaign } from '../campaign/campaign.entity.js';
 import type { CampaignsContext } from '../context.js';
@@ -14,6 +14,8 @@ export class CustomerEnrollmentResolver {
     @Arg('first', () => Int, { defaultValue: 20, nullable: true }) first: number | null,
     @Ctx() ctx: CampaignsContext,
   ): Promise<CampaignEnrollment[]> {
+    // Customer-level data: analyst and above (the contract's roles).
+    requireRole(ctx.viewer, 'analyst', "Reading a customer's campaign enrolments");
     const enrollments = await ctx.loaders.enrollmentsByCustomer.load(customer.id);
     return enrollments.slice(0, pageSize(first, 20));
   }
