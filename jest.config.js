@@ -40,5 +40,7 @@ export default {
   globalSetup: '<rootDir>/jest.global-setup.js',
   globalTeardown: '<rootDir>/jest.global-teardown.js',
   testTimeout: 60_000,
-  maxWorkers: 2,
+  // One test file at a time: a file that starts the whole stack holds about 50 of the server's 100
+  // connections (six services, their consumers and listeners, pg-boss), so two at once run out.
+  maxWorkers: 1,
 };

@@ -48,6 +48,8 @@ export function subgraphEnv(defaultPort: number) {
       .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,5000,30000')
       .optional(),
     GATEWAY_PROOF_SECRET: z.string().min(32, 'must be at least 32 characters'),
+    /** Connections per pool of the service (its ORM; its event log uses at most 5). */
+    DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

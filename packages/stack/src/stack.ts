@@ -59,6 +59,8 @@ export async function startStack(options: {
         GATEWAY_PROOF_SECRET: secrets.proof,
         LOG_LEVEL: logLevel,
         NODE_ENV: 'test',
+        // Small pools: test files run two stacks at once against one server (100 connections).
+        DATABASE_POOL_MAX: '4',
         ...options.env,
       }),
     ),

@@ -8,8 +8,12 @@ export interface BusConfig {
   DATABASE_URL: string;
 }
 
-export function createEventBus(config: BusConfig, name?: string): Promise<EventBus> {
+export function createEventBus(
+  config: BusConfig,
+  name?: string,
+  poolMax?: number,
+): Promise<EventBus> {
   return config.NATS_URL
     ? NatsJetStreamBus.connect(config.NATS_URL, { name })
-    : PgEventLog.connect(config.DATABASE_URL);
+    : PgEventLog.connect(config.DATABASE_URL, { poolMax: Math.min(poolMax ?? 5, 5) });
 }

@@ -59,6 +59,7 @@ export interface SubgraphRuntimeConfig {
   PORT: number;
   HOST: string;
   DATABASE_URL: string;
+  DATABASE_POOL_MAX?: number;
   NATS_URL?: string;
   BUS_BACKOFF_MS?: string;
   GATEWAY_PROOF_SECRET: string;
@@ -82,13 +83,16 @@ export async function startSubgraph<Loaders>(
   const orm = await openDatabase({
     ...definition.database,
     url: config.DATABASE_URL,
+    poolMax: config.DATABASE_POOL_MAX,
     onQuery: () => metrics.dbQueries.inc({ origin: serving.getStore() ? 'graphql' : 'background' }),
   });
   try {
     const applied = await migrate(orm, config.DATABASE_URL, definition.database.schema);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const schema = await definition.buildSchema();
-    const bus = definition.bus ? await createEventBus(config, definition.name) : undefined;
+    const bus = definition.bus
+      ? await createEventBus(config, definition.name, config.DATABASE_POOL_MAX)
+      : undefined;
     const outbox =
       bus && definition.bus?.outbox
         ? startOutboxRelay({ orm, schema: definition.database.schema, bus, logger })

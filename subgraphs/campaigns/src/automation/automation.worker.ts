@@ -66,7 +66,7 @@ export async function startAutomationJobs(
     connectionString: options.databaseUrl,
     schema: JOBS_SCHEMA,
     clock,
-    max: 4,
+    max: 3,
     application_name: 'campaigns-automation',
   });
   boss.on('error', (error: unknown) =>
