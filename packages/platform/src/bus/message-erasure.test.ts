@@ -25,6 +25,14 @@ describe('messageMentions', () => {
     expect(mentions('m3', { userId: 'c-10', note: 'about c-1 and ann@mail.example' })).toBe(false);
     expect(mentions('xc-1:y', { email: 'bob@mail.example' })).toBe(false);
   });
+
+  it('takes an id only as the value of an identifying key, not any equal value', () => {
+    const one = messageMentions({ ids: ['1'], emails: [] });
+    expect(one('m4', { userId: 'c-2', properties: { quantity: 1, sku: '1' } })).toBe(false);
+    expect(one('m5', { templateVersion: 1, customerId: 'c-3' })).toBe(false);
+    expect(one('m6', { properties: { customer_id: 1 } })).toBe(true);
+    expect(one('m7', { data: [{ customerId: '1' }] })).toBe(true);
+  });
 });
 
 let db: TestDatabase;
@@ -59,6 +67,8 @@ describe.each(transports)('erasing messages over %s', (_kind, connect) => {
       message(`email.unsubscribed:${person}:2026`, { n: 2 }),
       message('e', { customerId: `${person}0`, poison: true }),
       message('f', { customerId: person, poison: true }),
+      // The id as a value under a key that does not identify a person: not theirs.
+      message('h', { properties: { sku: person } }),
     ]);
     const seen: string[] = [];
     const name = `test-${tag}`;
@@ -79,7 +89,7 @@ describe.each(transports)('erasing messages over %s', (_kind, connect) => {
 
     const kept: string[] = [];
     await bus.replay(subject, async (batch) => void kept.push(...batch.map((m) => m.id)));
-    expect(kept).toEqual(['b', 'e']);
+    expect(kept).toEqual(['b', 'e', 'h']);
     expect((await bus.deadLetters(name)).map((l) => l.id)).toEqual(['e']);
     await bus.publish([message('g', { n: 3 })]);
     await waitFor(

@@ -1,10 +1,15 @@
 /**
- * Which bus messages belong to a person being erased. A message does when any string or number in
- * its data equals one of the person's ids, or equals one of their email addresses (trimmed,
- * case-insensitively), or when its message id carries one of the ids as a `:`-separated token
- * (ids such as `email.unsubscribed:<customer>:<time>`). Exact values, not substrings: erasing
- * customer `1` must not touch customer `12`'s messages.
+ * Which bus messages belong to a person being erased. A message does when one of the person's ids
+ * is the value of an identifying key anywhere in its data (`customerId`, `userId`, ...), or any
+ * string in it equals one of their email addresses (trimmed, case-insensitively), or when its
+ * message id carries one of the ids as a `:`-separated token (ids such as
+ * `email.unsubscribed:<customer>:<time>`). Exact values, not substrings: erasing customer `1`
+ * must not touch customer `12`'s messages, nor an order whose `quantity` is 1.
  */
+
+/** Keys whose value is a person's id. */
+export const ID_KEYS = ['customerId', 'userId', 'anonymousId', 'customer_id', 'user_id'] as const;
+const ID_KEY_SET = new Set<string>(ID_KEYS);
 
 export interface MessageErasure {
   /** Customer ids (e.g. the e-commerce user id). */
@@ -34,10 +39,16 @@ export function messageMentions(
   const emails = new Set(normaliseEmails(match.emails));
   const tokens = idTokenPatterns(match.ids).map((p) => new RegExp(p));
   const inData = (value: unknown): boolean => {
-    if (typeof value === 'string') return ids.has(value) || emails.has(value.trim().toLowerCase());
-    if (typeof value === 'number') return ids.has(String(value));
+    if (typeof value === 'string') return emails.has(value.trim().toLowerCase());
     if (Array.isArray(value)) return value.some(inData);
-    if (value && typeof value === 'object') return Object.values(value).some(inData);
+    if (value && typeof value === 'object')
+      return Object.entries(value).some(
+        ([key, v]) =>
+          (ID_KEY_SET.has(key) &&
+            (typeof v === 'string' || typeof v === 'number') &&
+            ids.has(String(v))) ||
+          inData(v),
+      );
     return false;
   };
   return (messageId, data) => tokens.some((t) => t.test(messageId)) || inData(data);
@@ -51,8 +62,9 @@ export function mentionsSql(
   columns: { messageId: string; data: string },
   params: { ids: string; emails: string; tokens: string },
 ): string {
+  const idKeys = ID_KEYS.map((k) => `v ->> '${k}' = any(${params.ids})`).join(' or ');
   return `(${columns.messageId} ~ any(${params.tokens})
     or exists (select 1 from jsonb_path_query(${columns.data}, 'strict $.**') v
-      where jsonb_typeof(v) in ('string', 'number')
-        and (v #>> '{}' = any(${params.ids}) or lower(btrim(v #>> '{}')) = any(${params.emails}))))`;
+      where (jsonb_typeof(v) = 'object' and (${idKeys}))
+        or (jsonb_typeof(v) = 'string' and lower(btrim(v #>> '{}')) = any(${params.emails}))))`;
 }
