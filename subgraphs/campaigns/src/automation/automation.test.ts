@@ -250,6 +250,50 @@ describe('automations', () => {
     ]);
   }, 60_000);
 
+  it("a late batch with the checkout and the order: the order counts, from the events' own times", async () => {
+    const waiting = await automation(
+      'Late wait',
+      abandonedCheckout.trigger,
+      abandonedCheckout.steps,
+    );
+    const goal = await automation(
+      'Late goal',
+      { on: { type: 'event', event: 'Checkout Started' }, exitOn: [{ event: 'Order Completed' }] },
+      [
+        { id: 'wait', type: 'wait', duration: { hours: 1 } },
+        { id: 'send', type: 'sendEmail' },
+      ],
+    );
+    const checkout = track('late-1', 'Checkout Started', { total: 5 });
+    await advance(10 * MINUTE);
+    const order = track('late-1', 'Order Completed', { order_id: 'late' });
+    await advance(10 * MINUTE);
+    await ingest(checkout, order); // the consumer saw both 20 minutes after the checkout
+    await advance(2 * HOUR);
+    expect(await sends(waiting)).toEqual([]);
+    expect(await sends(goal)).toEqual([]);
+    expect((await enrollments(waiting)).map((e) => [e.status, e.current_step])).toEqual([
+      ['EXITED', 'ordered'],
+    ]);
+    expect((await enrollments(goal)).map((e) => [e.status, e.exit_reason])).toEqual([
+      ['EXITED', 'goal: Order Completed'],
+    ]);
+  }, 60_000);
+
+  it('completing an automation exits its active enrolments, and their waits do nothing', async () => {
+    const id = await automation('Stopped', { on: { type: 'event', event: 'Stop Trigger' } }, [
+      { id: 'wait', type: 'wait', duration: { days: 1 } },
+      { id: 'send', type: 'sendEmail' },
+    ]);
+    await ingest(track('stop-1', 'Stop Trigger'));
+    await new CampaignService(orm.em.fork()).change(id, 'complete', marketer);
+    expect((await enrollments(id)).map((e) => [e.status, e.exit_reason])).toEqual([
+      ['EXITED', 'campaign completed'],
+    ]);
+    await advance(2 * DAY);
+    expect(await sends(id)).toEqual([]);
+  }, 60_000);
+
   it('a checkout without a total does not match the trigger filter', async () => {
     const id = await automation(
       'Filtered checkout',

@@ -345,7 +345,8 @@ export class AutomationEngine {
       em,
       `update campaigns.campaign_enrollment
        set status = 'EXITED', exit_reason = $3, exited_at = $4, seq = seq + 1, awaiting = null, wake_at = null
-       where customer_id = $1 and status = 'ACTIVE' and campaign_id = any($2::uuid[]) and entered_at <= $5
+       where customer_id = $1 and status = 'ACTIVE' and campaign_id = any($2::uuid[])
+         and coalesce((context->>'occurredAt')::timestamptz, entered_at) <= $5
        returning id, campaign_id`,
       [
         message.userId,
@@ -452,7 +453,15 @@ export class AutomationEngine {
           await this.pauseUntil(em, enrollment, this.now(), undefined);
           break;
         }
-        const outcome = await this.execute(em, campaign, enrollment, step, position, steps);
+        const outcome = await this.execute(
+          em,
+          campaign,
+          enrollment,
+          step,
+          position,
+          steps,
+          job.seq === 0,
+        );
         this.publish(
           em,
           {
@@ -485,6 +494,8 @@ export class AutomationEngine {
     step: Step,
     position: number,
     steps: Step[],
+    /** Whether no wait has happened yet in this enrolment (its first job). */
+    firstJob: boolean,
   ): Promise<
     | { kind: 'next'; next: string | null; note?: string }
     | { kind: 'paused'; note?: string }
@@ -507,20 +518,34 @@ export class AutomationEngine {
         await this.pauseUntil(em, enrollment, nextLocalTime(now, h! * 60 + m!, zone), 'waited');
         return { kind: 'paused' };
       }
-      case 'waitForEvent':
+      case 'waitForEvent': {
+        // The first wait counts from the trigger (an hour after the checkout, however late the
+        // consumer saw it); later ones from now.
+        const since = firstJob ? triggeredAt(enrollment) : now;
+        // The event may already be here: recorded while this job was queued.
+        const happened = await queryWithParams<{ properties: Record<string, unknown> }>(
+          em,
+          `select properties from campaigns.automation_event
+           where customer_id = $1 and event = $2 and occurred_at >= $3 order by occurred_at limit 1000`,
+          [enrollment.customerId, step.event, since.toISOString()],
+        );
+        if (happened.some((e) => matchesFilters(e.properties, step.where))) {
+          return { kind: 'next', next: successors(steps, position)[0]!.id, note: 'event' };
+        }
         enrollment.awaiting = {
           stepId: step.id,
           event: step.event,
           where: step.where ?? [],
-          since: now.toISOString(),
+          since: since.toISOString(),
         };
         await this.pauseUntil(
           em,
           enrollment,
-          new Date(now.getTime() + durationMs(step.timeout)),
+          new Date(Math.max(now.getTime(), since.getTime() + durationMs(step.timeout))),
           'timeout',
         );
         return { kind: 'paused' };
+      }
       case 'branch': {
         const needs = conditionNeeds(step.condition);
         const facts = {
@@ -547,7 +572,7 @@ export class AutomationEngine {
                   `select event, properties from campaigns.automation_event
                    where customer_id = $1 and event = any($2::text[]) and occurred_at > $3
                    order by occurred_at limit 1000`,
-                  [enrollment.customerId, [...needs.events], enrollment.enteredAt.toISOString()],
+                  [enrollment.customerId, [...needs.events], triggeredAt(enrollment).toISOString()],
                 ),
         };
         const out = successors(steps, position);
@@ -717,6 +742,15 @@ export class AutomationEngine {
     };
     addToOutbox(em, [message]);
   }
+}
+
+/** When the trigger happened (the enrolment's entry when unknown or in the future). */
+function triggeredAt(enrollment: CampaignEnrollment): Date {
+  const at = enrollment.context?.occurredAt;
+  const parsed = typeof at === 'string' ? new Date(at) : null;
+  return parsed && !Number.isNaN(parsed.getTime()) && parsed <= enrollment.enteredAt
+    ? parsed
+    : enrollment.enteredAt;
 }
 
 async function hasActiveEnrollment(em: EntityManager, customerId: string): Promise<boolean> {

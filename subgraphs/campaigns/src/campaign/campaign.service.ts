@@ -150,8 +150,51 @@ export async function changeIn(
   campaign.status = transition(campaign.status, action);
   if (action === 'complete') campaign.completedAt = new Date();
   campaign.updatedAt = new Date();
-  await recordChange(em, campaign, viewer, action, { from, to: campaign.status });
+  const changes: Record<string, unknown> = { from, to: campaign.status };
+  if (
+    campaign.kind === CampaignKind.AUTOMATION &&
+    (action === 'complete' || action === 'archive')
+  ) {
+    changes.exited = await exitActiveEnrollments(em, campaign.id, `campaign ${action}d`);
+  }
+  await recordChange(em, campaign, viewer, action, changes);
   return campaign;
+}
+
+/**
+ * Ends an automation's active enrolments (their queued step jobs find `seq` moved on and do
+ * nothing), with `enrollment.exited` on the bus for each.
+ */
+async function exitActiveEnrollments(
+  em: EntityManager,
+  campaignId: string,
+  reason: string,
+): Promise<number> {
+  const exited = await queryWithParams<{ id: string; customer_id: string; at: Date }>(
+    em,
+    `update campaigns.campaign_enrollment
+     set status = 'EXITED', exit_reason = $2, exited_at = now(), seq = seq + 1, awaiting = null,
+         wake_at = null
+     where campaign_id = $1 and status = 'ACTIVE'
+     returning id, customer_id, exited_at as at`,
+    [campaignId, reason],
+  );
+  addToOutbox(
+    em,
+    exited.map((row) => ({
+      id: `enrollment:${row.id}:exited`,
+      subject: CAMPAIGN_EVENTS_SUBJECT,
+      data: {
+        type: 'enrollment.exited',
+        campaignId,
+        enrollmentId: row.id,
+        customerId: row.customer_id,
+        reason,
+        occurredAt: new Date(row.at).toISOString(),
+      },
+    })),
+  );
+  return exited.length;
 }
 
 /**
