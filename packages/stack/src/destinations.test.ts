@@ -268,7 +268,9 @@ describe('destinations through the gateway', () => {
     ).toBe(200);
     const dead = await waitFor(
       () => stack.graphql(admin, LIST),
-      (r) => r.data?.destinations[0]?.deadLetterCount === 1,
+      (r) =>
+        r.data?.destinations[0]?.deadLetterCount === 1 &&
+        r.data?.destinations[0]?.failureCount === 1,
     );
     expect(dead.data.destinations[0]).toMatchObject({ failureCount: 1, lastDeliveredAt: null });
 
