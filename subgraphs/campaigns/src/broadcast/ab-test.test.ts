@@ -258,6 +258,38 @@ describe('launching a broadcast', () => {
     expect(row!.n).toBe(0);
   });
 
+  it('scheduled without an audience: back to DRAFT with the reason, not retried on every tick', async () => {
+    const campaign = await new CampaignService(orm.em.fork()).create(
+      {
+        name: 'Nobody, later',
+        kind: CampaignKind.BROADCAST,
+        segmentId: EMPTY,
+        variants: [{ name: 'A', weight: 1, templateId: T1 }],
+      },
+      marketer,
+    );
+    await new CampaignService(orm.em.fork()).schedule(
+      campaign.id,
+      new Date(Date.now() + 60_000),
+      marketer,
+    );
+    await sql(
+      `update campaigns.campaign set scheduled_at = now() - interval '1 second' where id = $1`,
+      [campaign.id],
+    );
+    await dispatch();
+    expect((await campaignRow(campaign.id)).status).toBe('DRAFT');
+    const [entry] = await sql<{ action: string; changes: { reason: string } }>(
+      `select action, changes from campaigns.campaign_audit where campaign_id = $1 order by id desc limit 1`,
+      [campaign.id],
+    );
+    expect(entry).toMatchObject({
+      action: 'unschedule',
+      changes: { from: 'SCHEDULED', to: 'DRAFT' },
+    });
+    expect(entry!.changes.reason).toContain('the audience is empty');
+  });
+
   it('at a local time gives each customer the moment in their own timezone', async () => {
     const LOCAL = '66666666-6666-4666-8666-666666666666';
     await sql(

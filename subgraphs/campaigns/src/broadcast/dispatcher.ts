@@ -7,6 +7,7 @@
  * ACTIVE enrolment left is COMPLETED. Scheduled campaigns are launched when due.
  */
 import {
+  DomainError,
   queryWithParams,
   SEND_REQUESTS_SUBJECT,
   type Logger,
@@ -43,9 +44,17 @@ export async function dispatchOnce(options: DispatcherOptions): Promise<number> 
     await orm.em
       .fork()
       .transactional((em) => launchIn(em, id, SYSTEM))
-      .catch((error: unknown) =>
-        options.logger.warn({ err: error, campaignId: id }, 'scheduled launch skipped'),
-      );
+      .catch(async (error: unknown) => {
+        options.logger.warn({ err: error, campaignId: id }, 'scheduled launch failed');
+        // A launch the campaign itself prevents (an empty audience) goes back to DRAFT with the
+        // reason in the audit trail, instead of being retried on every tick.
+        if (error instanceof DomainError)
+          await orm.em
+            .fork()
+            .transactional((em) =>
+              changeIn(em, id, 'unschedule', SYSTEM, { reason: error.message }),
+            );
+      });
   }
   const limit = Math.max(1, Math.round((options.ratePerSecond * (options.tickMs ?? 250)) / 1_000));
   const cap = options.frequencyCap ?? null;

@@ -144,13 +144,14 @@ export async function changeIn(
   id: string,
   action: Exclude<CampaignAction, 'schedule' | 'launch'>,
   viewer: Identity,
+  detail: Record<string, unknown> = {},
 ): Promise<Campaign> {
   const campaign = await lockCampaign(em, id);
   const from = campaign.status;
   campaign.status = transition(campaign.status, action);
   if (action === 'complete') campaign.completedAt = new Date();
   campaign.updatedAt = new Date();
-  const changes: Record<string, unknown> = { from, to: campaign.status };
+  const changes: Record<string, unknown> = { from, to: campaign.status, ...detail };
   if (
     campaign.kind === CampaignKind.AUTOMATION &&
     (action === 'complete' || action === 'archive')

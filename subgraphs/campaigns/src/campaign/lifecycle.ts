@@ -6,12 +6,15 @@
 import { ConflictError } from '@marketing/platform';
 import { CampaignStatus } from './campaign.entity.js';
 
-export type CampaignAction = 'schedule' | 'launch' | 'pause' | 'resume' | 'complete' | 'archive';
+export type CampaignAction =
+  'schedule' | 'unschedule' | 'launch' | 'pause' | 'resume' | 'complete' | 'archive';
 
 const { DRAFT, SCHEDULED, RUNNING, PAUSED, COMPLETED, ARCHIVED } = CampaignStatus;
 
 export const TRANSITIONS: Record<CampaignAction, { from: CampaignStatus[]; to: CampaignStatus }> = {
   schedule: { from: [DRAFT, SCHEDULED], to: SCHEDULED },
+  /** A scheduled launch that could not happen (e.g. the audience was empty) goes back to DRAFT. */
+  unschedule: { from: [SCHEDULED], to: DRAFT },
   launch: { from: [DRAFT, SCHEDULED], to: RUNNING },
   pause: { from: [RUNNING], to: PAUSED },
   resume: { from: [PAUSED], to: RUNNING },
