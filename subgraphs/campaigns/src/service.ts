@@ -61,6 +61,7 @@ export async function startCampaignsWorkers(
   options: CampaignsOptions = {},
 ) {
   const { orm, bus, logger, metrics, backoffMs } = deps;
+  const settings = automationSettings(config);
   const automations = await startAutomationWorker({
     orm,
     bus: bus!,
@@ -68,11 +69,10 @@ export async function startCampaignsWorkers(
     metrics,
     backoffMs,
     databaseUrl: config.DATABASE_URL,
-    settings: automationSettings(config),
+    settings,
     clock: options.clock,
     concurrency: config.AUTOMATION_CONCURRENCY,
   });
-  const settings = automationSettings(config);
   setDefaultTimezone(config.DEFAULT_TIMEZONE);
   const stops = [
     await startAudienceConsumers({ orm, bus: bus!, logger, metrics, backoffMs }),

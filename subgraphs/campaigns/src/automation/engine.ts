@@ -115,6 +115,11 @@ export class AutomationEngine {
         .sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
       const automations = await this.runningAutomations(em);
       const names = referencedEvents(automations);
+      // Customers of the batch with an active enrolment: read once, grown as the batch enrols.
+      const active = await activeCustomers(
+        em,
+        todo.map((m) => m.userId),
+      );
       let enrolled = 0;
       for (const message of todo) {
         if (message.type === 'identify') {
@@ -122,7 +127,7 @@ export class AutomationEngine {
           continue;
         }
         const at = new Date(message.timestamp);
-        const enrolledCustomer = await hasActiveEnrollment(em, message.userId);
+        const enrolledCustomer = active.has(message.userId);
         if (enrolledCustomer && names.has(message.event)) {
           await queryWithParams(
             em,
@@ -150,8 +155,10 @@ export class AutomationEngine {
             properties: message.properties,
             occurredAt: message.timestamp,
           };
-          if (await this.enroll(em, automation, message.userId, message.messageId, context))
+          if (await this.enroll(em, automation, message.userId, message.messageId, context)) {
             enrolled++;
+            active.add(message.userId);
+          }
         }
       }
       return enrolled;
@@ -753,14 +760,17 @@ function triggeredAt(enrollment: CampaignEnrollment): Date {
     : enrollment.enteredAt;
 }
 
-async function hasActiveEnrollment(em: EntityManager, customerId: string): Promise<boolean> {
-  const [row] = await queryWithParams(
+/** Which of the customers have an active automation enrolment. */
+async function activeCustomers(em: EntityManager, customerIds: string[]): Promise<Set<string>> {
+  if (customerIds.length === 0) return new Set();
+  const rows = await queryWithParams<{ customer_id: string }>(
     em,
-    `select 1 from campaigns.campaign_enrollment e join campaigns.campaign c on c.id = e.campaign_id
-     where e.customer_id = $1 and e.status = 'ACTIVE' and c.kind = 'AUTOMATION' limit 1`,
-    [customerId],
+    `select distinct e.customer_id from campaigns.campaign_enrollment e
+     join campaigns.campaign c on c.id = e.campaign_id
+     where e.customer_id = any($1::text[]) and e.status = 'ACTIVE' and c.kind = 'AUTOMATION'`,
+    [[...new Set(customerIds)]],
   );
-  return row !== undefined;
+  return new Set(rows.map((r) => r.customer_id));
 }
 
 /** Event names the running automations read after entry (awaited, goals, conditions). */

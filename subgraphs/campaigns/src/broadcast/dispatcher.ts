@@ -34,6 +34,7 @@ export interface DispatcherOptions {
 /** One tick: due launches, then one slice of every running broadcast; returns requests made. */
 export async function dispatchOnce(options: DispatcherOptions): Promise<number> {
   const { orm } = options;
+  // A local-time broadcast starts in the earliest timezone (UTC+14), 14 hours before `at` in UTC.
   const due = await queryWithParams<{ id: string }>(
     orm.em.fork(),
     `select id from campaigns.campaign where status = 'SCHEDULED'

@@ -47,8 +47,6 @@ export interface CampaignInputData {
 
 const TOPIC = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** The earliest timezone is UTC+14: a local-time broadcast starts that long before `at` in UTC. */
-const LOCAL_TIME_LEAD_MS = 14 * 3_600_000;
 
 export class CampaignService {
   constructor(private readonly em: EntityManager) {}
@@ -291,8 +289,6 @@ let DEFAULT_TIMEZONE = 'UTC';
 export function setDefaultTimezone(zone: string) {
   DEFAULT_TIMEZONE = zone;
 }
-
-export const LOCAL_LAUNCH_LEAD_MS = LOCAL_TIME_LEAD_MS;
 
 export async function lockCampaign(em: EntityManager, id: string): Promise<Campaign> {
   if (!UUID.test(id)) throw new NotFoundError('Campaign', id);
